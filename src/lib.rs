@@ -1,0 +1,20 @@
+//! certscope: why does this server's certificate fail?
+//!
+//! The engine (`probe`, `cert`, `trust`, `chain`, `diagnose`, `fix`, `report`)
+//! never touches the terminal; `tui` only adapts its reports to the screen.
+
+pub mod cert;
+pub mod chain;
+pub mod check;
+pub mod cli;
+pub mod diagnose;
+pub mod finding;
+pub mod fix;
+pub mod lab;
+pub mod model;
+pub mod probe;
+pub mod report;
+pub mod sanitize;
+pub mod shell;
+pub mod target;
+pub mod trust;

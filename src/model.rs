@@ -1,0 +1,79 @@
+//! What a probe observed on the wire: the raw material `diagnose` judges.
+//!
+//! An [`Observation`] is plain data (no I/O handles) so that diagnosis is a
+//! pure function and tests can build observations by hand.
+
+use serde::Serialize;
+use std::net::SocketAddr;
+
+use crate::target::Target;
+
+/// Facts about the negotiated TLS session.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TlsFacts {
+    /// e.g. `TLSv1.3`.
+    pub version: String,
+    /// e.g. `TLS13_AES_256_GCM_SHA384`.
+    pub cipher: String,
+    pub alpn: Option<String>,
+    /// Key exchange group, e.g. `X25519`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kx_group: Option<String>,
+    pub ocsp_stapled: bool,
+    /// Whether the server's handshake signature verified with the leaf key.
+    /// `None` when it could not be checked (e.g. an RSA key below 2048 bits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handshake_signature_ok: Option<bool>,
+}
+
+/// Connection-level failure classes (findings.md, "Connection findings").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnCode {
+    Unreachable,
+    Timeout,
+    NotTls,
+    ProtocolUnsupported,
+    StarttlsFailed,
+    HandshakeFailed,
+}
+
+/// Why no (complete) TLS session was obtained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnFailure {
+    pub code: ConnCode,
+    /// Which step failed: `resolve`, `connect`, `handshake`, ...
+    pub step: &'static str,
+    /// Human explanation, sanitized; e.g. "connection refused" or
+    /// "the server answered with an HTTP status line: HTTP/1.1 400 Bad Request".
+    pub message: String,
+    /// The TLS alert name when one was received, e.g. `handshake_failure`.
+    pub alert: Option<String>,
+    /// What the peer said instead of TLS (sanitized first line), for `not-tls`.
+    pub peer_said: Option<String>,
+}
+
+/// Milliseconds spent in each step.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Timings {
+    pub resolve_ms: u64,
+    pub connect_ms: u64,
+    pub handshake_ms: u64,
+    pub total_ms: u64,
+}
+
+/// Everything one probe of one target saw.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub target: Target,
+    /// The address actually connected to (or tried last).
+    pub address: Option<SocketAddr>,
+    /// DER certificates exactly as presented, leaf first (may be empty).
+    pub chain: Vec<Vec<u8>>,
+    pub tls: Option<TlsFacts>,
+    /// Stapled OCSP response bytes, if the server sent one.
+    pub ocsp_stapled: Option<Vec<u8>>,
+    pub error: Option<ConnFailure>,
+    pub timings: Timings,
+    /// Wall-clock start of the probe, unix seconds.
+    pub started_at: i64,
+}
