@@ -1,1 +1,149 @@
-//! (in progress)
+//! `certscope check`: probe every target with bounded concurrency, diagnose,
+//! print text / json / jsonl, and return the Nagios exit code.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::cli::{CheckArgs, Format, ProbeArgs};
+use crate::diagnose::{DiagnoseOptions, diagnose};
+use crate::finding::Status;
+use crate::probe::{ProbeOptions, probe};
+use crate::report::{self, Report};
+use crate::target::{ResolveRule, Target};
+use crate::trust::TrustStore;
+
+/// Bad input: one line for the user, exit code 3.
+#[derive(Debug)]
+pub struct InputError(pub String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Everything a run needs, validated.
+pub struct Plan {
+    pub targets: Vec<Target>,
+    pub trust: Arc<TrustStore>,
+    pub probe: ProbeOptions,
+    pub diagnose: DiagnoseOptions,
+    pub at: Option<i64>,
+    pub concurrency: usize,
+}
+
+/// Validate targets and options; every error names the bad input.
+pub fn plan(raw_targets: &[String], args: &ProbeArgs) -> Result<Plan, InputError> {
+    let sni = match &args.sni {
+        None => None,
+        Some(s) => Some(match crate::target::Host::parse(s) {
+            Ok(h) => h.to_string(),
+            Err(e) => return Err(InputError(format!("invalid --sni: {e}"))),
+        }),
+    };
+    let mut targets = Vec::with_capacity(raw_targets.len());
+    for raw in raw_targets {
+        let mut t = Target::parse(raw, 443).map_err(InputError)?;
+        t.sni = sni.clone();
+        ResolveRule::apply(&args.resolve, &mut t);
+        targets.push(t);
+    }
+    let trust = TrustStore::load(args.trust_store, &args.ca_file).map_err(InputError)?;
+    Ok(Plan {
+        targets,
+        trust: Arc::new(trust),
+        probe: ProbeOptions {
+            timeout: Duration::from_secs_f64(args.timeout),
+        },
+        diagnose: DiagnoseOptions {
+            warn_days: args.warn_days,
+            crit_days: args.crit_days,
+        },
+        at: args.at,
+        concurrency: args.concurrency as usize,
+    })
+}
+
+/// Probe and diagnose every target, at most `concurrency` at once, calling
+/// `on_done(index, report)` as each finishes. Returns the reports in input order.
+pub async fn run_all(plan: &Plan, mut on_done: impl FnMut(usize, &Report)) -> Vec<Report> {
+    let sem = Arc::new(Semaphore::new(plan.concurrency.max(1)));
+    let mut set = JoinSet::new();
+    for (i, t) in plan.targets.iter().cloned().enumerate() {
+        let sem = sem.clone();
+        let opts = plan.probe.clone();
+        let trust = plan.trust.clone();
+        let dopts = plan.diagnose.clone();
+        let at = plan.at;
+        set.spawn(async move {
+            let _permit = sem.acquire_owned().await.ok();
+            let obs = probe(&t, &opts).await;
+            let now = at.unwrap_or(obs.started_at);
+            // Diagnosis is CPU work: keep it off the I/O threads' hot path.
+            let report = tokio::task::spawn_blocking(move || diagnose(&obs, &trust, now, &dopts)).await;
+            (i, report)
+        });
+    }
+    let mut out: Vec<Option<Report>> = vec![None; plan.targets.len()];
+    while let Some(joined) = set.join_next().await {
+        if let Ok((i, Ok(report))) = joined {
+            on_done(i, &report);
+            out[i] = Some(report);
+        }
+    }
+    out.into_iter().flatten().collect()
+}
+
+/// Run `certscope check`; returns the process exit code.
+pub async fn run(args: CheckArgs) -> Result<i32, InputError> {
+    let plan = plan(&args.targets, &args.probe)?;
+    let format = if args.json { Format::Json } else { args.format };
+    let total = plan.targets.len();
+    let tty = std::io::stderr().is_terminal();
+    let show_progress = total >= 10;
+    let mut done = 0usize;
+    let mut last = Instant::now();
+    let started = Instant::now();
+    let reports = run_all(&plan, |_, r| {
+        done += 1;
+        if format == Format::Jsonl {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", report::json_line(r));
+            let _ = out.flush();
+        }
+        if show_progress && (tty || last.elapsed() >= Duration::from_secs(5) || done == total) {
+            last = Instant::now();
+            let msg = format!("certscope: checked {done}/{total} targets ({:.1}s)", started.elapsed().as_secs_f64());
+            if tty {
+                eprint!("\r{msg}");
+                if done == total {
+                    eprintln!();
+                }
+            } else {
+                eprintln!("{msg}");
+            }
+        }
+    })
+    .await;
+    let worst = reports.iter().map(|r| r.status).fold(Status::Ok, Status::worst);
+    let worst = if reports.len() < total { Status::Error } else { worst };
+    match format {
+        Format::Json => println!("{}", report::json_document(&reports)),
+        Format::Jsonl => {}
+        Format::Text => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let mut out = std::io::stdout().lock();
+            for r in &reports {
+                let _ = write!(out, "{}", crate::text::render(r, color));
+            }
+            if reports.len() > 1 {
+                let _ = writeln!(out, "{}", crate::text::summary(&reports));
+            }
+        }
+    }
+    Ok(worst.exit_code())
+}

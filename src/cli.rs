@@ -1,1 +1,152 @@
-//! (in progress)
+//! The command line (cli.md): clap definitions and value parsers whose
+//! errors name the bad input.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::target::ResolveRule;
+use crate::trust::StoreKind;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "certscope",
+    version,
+    about = "Why does this server's certificate fail? Diagnose TLS certificate chains.",
+    long_about = "Why does this server's certificate fail?\n\n\
+certscope connects to TLS servers, captures the certificate chain they present (even an \
+invalid one), and says in plain words what is wrong, what browsers and clients will show, \
+and the commands that fix it.\n\n\
+Exit codes of `check` follow the Nagios convention: 0 ok, 1 warning, 2 critical, \
+3 error or bad input (the worst target wins)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Diagnose targets without the TUI, print a report, exit with the status.
+    Check(CheckArgs),
+    /// Run the built-in lab of loopback TLS servers (one per broken setup) and
+    /// print the `certscope check` command line for each. Ctrl-C stops it.
+    Lab(LabArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A compact human report (colored on a terminal unless NO_COLOR is set).
+    Text,
+    /// One JSON document with every result.
+    Json,
+    /// One JSON result per line, printed as each target finishes.
+    Jsonl,
+}
+
+/// Options shared by the TUI and `check`.
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    /// Server name to send (SNI) and verify against (default: the target's host).
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+    /// Connect to ADDR for HOST:PORT (curl's syntax; repeatable), e.g. a.test:443:127.0.0.1.
+    #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = parse_resolve)]
+    pub resolve: Vec<ResolveRule>,
+    /// Extra trust anchors (PEM), added to the base store (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Vec<PathBuf>,
+    /// Base trust store: webpki-roots (mozilla), the OS store (system), or none (only --ca-file).
+    #[arg(long, value_name = "STORE", default_value = "mozilla", value_parser = parse_store)]
+    pub trust_store: StoreKind,
+    /// Bound on each network step (resolve, connect, handshake), in seconds.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
+    pub timeout: f64,
+    /// How many targets to probe in parallel.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub concurrency: u32,
+    /// Warn when fewer than N days are left (default: the smaller of 30 days and a third of the certificate's lifetime).
+    #[arg(long, value_name = "N")]
+    pub warn_days: Option<u32>,
+    /// Below N days left, expiry is critical rather than a warning.
+    #[arg(long, value_name = "N")]
+    pub crit_days: Option<u32>,
+    /// Judge validity at this instant instead of now, e.g. 2027-03-01T00:00:00Z.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_at)]
+    pub at: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// host, host:port, [v6addr]:port or https://host[:port]/... (port defaults to 443).
+    #[arg(value_name = "TARGET", required = true)]
+    pub targets: Vec<String>,
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Same as --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    /// Listen on consecutive ports from N (default: free ports picked by the OS).
+    #[arg(long, value_name = "N")]
+    pub port_base: Option<u16>,
+    /// Write the lab's CA file (ca.pem) into this directory (default: a temporary one).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+fn parse_resolve(s: &str) -> Result<ResolveRule, String> {
+    ResolveRule::parse(s)
+}
+
+fn parse_store(s: &str) -> Result<StoreKind, String> {
+    s.parse::<StoreKind>().map_err(|e| e.to_string())
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 3600.0 => Ok(v),
+        _ => Err("expected a number of seconds between 0 and 3600, e.g. 10 or 0.5".into()),
+    }
+}
+
+/// Parse an RFC 3339 instant (or a plain date, taken as midnight UTC).
+pub fn parse_at(s: &str) -> Result<i64, String> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        return Ok(t.unix_timestamp());
+    }
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    if let Ok(d) = time::Date::parse(s, &fmt) {
+        return Ok(d.midnight().assume_utc().unix_timestamp());
+    }
+    Err("expected an RFC 3339 instant such as 2027-03-01T00:00:00Z (or a date, 2027-03-01)".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_parses() {
+        assert_eq!(parse_at("1970-01-02T00:00:00Z"), Ok(86_400));
+        assert_eq!(parse_at("1970-01-02"), Ok(86_400));
+        assert_eq!(parse_at("1970-01-01T01:00:00+01:00"), Ok(0));
+        assert!(parse_at("tomorrow").is_err());
+        assert!(parse_at("2026-13-01").is_err());
+    }
+
+    #[test]
+    fn timeouts() {
+        assert_eq!(parse_timeout("0.5"), Ok(0.5));
+        for bad in ["0", "-1", "nan", "inf", "x", "99999"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+    }
+}

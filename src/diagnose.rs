@@ -1,1 +1,213 @@
-//! (in progress)
+//! Diagnosis: a pure function of (observation, trust anchors, instant,
+//! options). No I/O and no clock reads, so every rule is table-testable.
+//!
+//! Order of work: parse what was presented, walk it to the trust store
+//! (`chain`), run the per-certificate rules (`rules`), then cross-check the
+//! verdict with webpki so certscope never calls "fine" what webpki refuses.
+
+use crate::cert::CertInfo;
+use crate::chain::{self, PathEnd};
+use crate::finding::{Code, Finding, Severity, Status, sort_findings};
+use crate::fix::{FixContext, Facts};
+use crate::model::{ConnCode, Observation};
+use crate::report::{ChainEntry, Report, Source};
+use crate::rules;
+use crate::trust::TrustStore;
+
+/// Diagnosis options (thresholds from the command line).
+#[derive(Debug, Clone, Default)]
+pub struct DiagnoseOptions {
+    /// `--warn-days`: overrides the lifetime-based warning window.
+    pub warn_days: Option<u32>,
+    /// `--crit-days`: below this many days left, `expiring-soon` is critical.
+    pub crit_days: Option<u32>,
+}
+
+/// Everything a rule needs to know about the target, in one place.
+pub struct Ctx<'a> {
+    pub certs: &'a [CertInfo],
+    pub trust: &'a TrustStore,
+    pub now: i64,
+    pub opts: &'a DiagnoseOptions,
+    pub fix: FixContext,
+    pub name: String,
+    pub walk: chain::ChainWalk,
+}
+
+impl Ctx<'_> {
+    /// Build a finding with the catalog's client texts and fix steps.
+    pub fn finding(&self, code: Code, severity: Severity, cert: Option<usize>, title: String, detail: String, facts: &Facts) -> Finding {
+        Finding {
+            code,
+            severity,
+            cert,
+            title,
+            detail,
+            clients: crate::catalog::clients(code, facts.intermediate),
+            fix: crate::fix::steps(code, &self.fix, facts),
+        }
+    }
+
+    /// A short label for certificate `i`: "the leaf" or "intermediate 'CN'".
+    pub fn label(&self, i: usize) -> String {
+        let name = self.certs.get(i).map(|c| c.display_name()).unwrap_or_default();
+        if i == 0 {
+            format!("the leaf certificate ({name})")
+        } else if self.certs.get(i).is_some_and(|c| c.is_self_signed()) {
+            format!("the root certificate '{name}' (#{i})")
+        } else {
+            format!("the intermediate '{name}' (#{i})")
+        }
+    }
+}
+
+fn conn_code(c: ConnCode) -> Code {
+    match c {
+        ConnCode::Unreachable => Code::Unreachable,
+        ConnCode::Timeout => Code::Timeout,
+        ConnCode::NotTls => Code::NotTls,
+        ConnCode::ProtocolUnsupported => Code::ProtocolUnsupported,
+        ConnCode::StarttlsFailed => Code::StarttlsFailed,
+        ConnCode::HandshakeFailed => Code::HandshakeFailed,
+    }
+}
+
+fn conn_title(c: Code) -> &'static str {
+    match c {
+        Code::Unreachable => "Cannot connect",
+        Code::Timeout => "Timed out",
+        Code::NotTls => "The server does not speak TLS on this port",
+        Code::ProtocolUnsupported => "Only an outdated TLS version or no common cipher suite",
+        Code::StarttlsFailed => "STARTTLS failed",
+        _ => "TLS handshake failed",
+    }
+}
+
+/// Diagnose one observation at instant `now` (unix seconds).
+pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &DiagnoseOptions) -> Report {
+    let name = obs.target.verify_name();
+    let connect = match obs.target.connect_addr {
+        Some(ip) if ip.is_ipv6() => format!("[{ip}]:{}", obs.target.port),
+        Some(ip) => format!("{ip}:{}", obs.target.port),
+        None => obs.target.host_port(),
+    };
+    let fix = FixContext::new(connect, name.clone());
+    let mut findings = Vec::new();
+
+    // Connection failure: one finding, say what happened.
+    if let Some(err) = &obs.error {
+        let code = conn_code(err.code);
+        findings.push(Finding {
+            code,
+            severity: Severity::Critical,
+            cert: None,
+            title: conn_title(code).to_string(),
+            detail: format!("{} (step: {}).", err.message, err.step),
+            clients: crate::catalog::clients(code, false),
+            fix: crate::fix::steps(code, &fix, &Facts::default()),
+        });
+    }
+
+    // Parse what was presented; unparsable certificates are reported and left out.
+    let mut certs = Vec::new();
+    for (i, der) in obs.chain.iter().enumerate() {
+        match CertInfo::from_der(der) {
+            Ok(c) => certs.push(c),
+            Err(e) => findings.push(Finding {
+                code: Code::VerificationFailed,
+                severity: Severity::Critical,
+                cert: None,
+                title: format!("Certificate #{i} as sent cannot be parsed"),
+                detail: format!("Certificate #{i} in the order the server sent them is not a valid X.509 certificate: {e}. No client will accept it."),
+                clients: crate::catalog::clients(Code::VerificationFailed, i > 0),
+                fix: crate::fix::steps(Code::VerificationFailed, &fix, &Facts::default()),
+            }),
+        }
+    }
+
+    let mut report = Report {
+        target: obs.target.clone(),
+        address: obs.address,
+        name: name.clone(),
+        status: Status::Error,
+        checked_at: obs.started_at,
+        evaluated_at: now,
+        elapsed_ms: obs.timings.total_ms,
+        tls: obs.tls.clone(),
+        chain: Vec::new(),
+        path: Vec::new(),
+        findings: Vec::new(),
+        error: obs.error.clone(),
+    };
+    if certs.is_empty() || obs.chain.first().is_some_and(|d| CertInfo::from_der(d).is_err()) {
+        if obs.error.is_none() && findings.is_empty() {
+            findings.push(Finding {
+                code: Code::HandshakeFailed,
+                severity: Severity::Critical,
+                cert: None,
+                title: "No certificate was presented".into(),
+                detail: "The handshake finished without a server certificate.".into(),
+                clients: crate::catalog::clients(Code::HandshakeFailed, false),
+                fix: crate::fix::steps(Code::HandshakeFailed, &fix, &Facts::default()),
+            });
+        }
+        report.status = if obs.chain.is_empty() { Status::Error } else { Status::Critical };
+        report.chain = certs.into_iter().map(|info| ChainEntry { info, source: Source::Server }).collect();
+        sort_findings(&mut findings);
+        report.findings = findings;
+        return report;
+    }
+
+    let walk = chain::walk(&certs, trust);
+    let ctx = Ctx {
+        certs: &certs,
+        trust,
+        now,
+        opts,
+        fix,
+        name,
+        walk,
+    };
+    rules::trust_findings(&ctx, &mut findings);
+    rules::validity_findings(&ctx, &mut findings);
+    rules::name_findings(&ctx, &mut findings);
+    rules::leaf_findings(&ctx, &mut findings);
+    rules::crypto_findings(&ctx, &mut findings);
+    rules::constraint_findings(&ctx, &mut findings);
+    rules::order_findings(&ctx, &mut findings);
+    rules::webpki_cross_check(&ctx, &obs.chain, &mut findings);
+
+    // The chain as the report shows it: what was sent, then the store anchor.
+    let mut path: Vec<usize> = ctx.walk.path.clone();
+    let mut chain: Vec<ChainEntry> = certs
+        .iter()
+        .cloned()
+        .map(|info| ChainEntry { info, source: Source::Server })
+        .collect();
+    if let PathEnd::Anchored { anchor, sent_as } = &ctx.walk.end {
+        match sent_as {
+            Some(i) => path.push(*i),
+            None => {
+                let a = trust.anchors.get(*anchor);
+                let already = path.first().is_some_and(|_| ctx.walk.path.len() == 1 && trust.contains(&certs[0]).is_some());
+                if let Some(info) = a.and_then(|a| a.der.as_deref()).and_then(|d| CertInfo::from_der(d).ok())
+                    && !already
+                {
+                    chain.push(ChainEntry { info, source: Source::Store });
+                    path.push(chain.len() - 1);
+                }
+            }
+        }
+    }
+    sort_findings(&mut findings);
+    let worst = findings.iter().map(|f| f.severity).max();
+    report.status = match worst {
+        Some(Severity::Critical) => Status::Critical,
+        Some(Severity::Warning) => Status::Warning,
+        _ => Status::Ok,
+    };
+    report.chain = chain;
+    report.path = path;
+    report.findings = findings;
+    report
+}

@@ -1,1 +1,346 @@
-//! (in progress)
+//! Fix steps: the command that confirms a problem, the change that fixes
+//! it, and the command that verifies afterwards. Every value interpolated
+//! into a command goes through [`crate::shell::quote`].
+
+use crate::finding::{Code, FixStep};
+use crate::shell::quote;
+
+/// What the commands need to know about the target.
+#[derive(Debug, Clone)]
+pub struct FixContext {
+    /// `host:port` (IPv6 in brackets) or, with `--resolve`, `addr:port`.
+    pub connect: String,
+    /// The name checked against the certificate (DNS name or IP).
+    pub name: String,
+    pub name_is_ip: bool,
+    /// A file-name-friendly stem derived from the name.
+    pub stem: String,
+}
+
+impl FixContext {
+    pub fn new(connect: String, name: String) -> FixContext {
+        let name_is_ip = name.parse::<std::net::IpAddr>().is_ok();
+        let stem: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+            .collect();
+        FixContext {
+            connect,
+            name,
+            name_is_ip,
+            stem,
+        }
+    }
+
+    fn servername(&self) -> String {
+        if self.name_is_ip {
+            String::new()
+        } else {
+            format!(" -servername {}", quote(&self.name))
+        }
+    }
+
+    /// The `openssl s_client` line that reproduces the problem: it verifies
+    /// the chain and the name and stops on the first error.
+    pub fn reproduce(&self) -> String {
+        let check = if self.name_is_ip {
+            format!(" -verify_ip {}", quote(&self.name))
+        } else {
+            format!(" -verify_hostname {}", quote(&self.name))
+        };
+        format!(
+            "openssl s_client -connect {}{}{} -verify_return_error -brief </dev/null",
+            quote(&self.connect),
+            self.servername(),
+            check
+        )
+    }
+
+    /// Show every certificate the server sends.
+    pub fn show_chain(&self) -> String {
+        format!(
+            "openssl s_client -connect {}{} -showcerts </dev/null 2>/dev/null | grep -E '^ *[0-9]+ s:|^ *i:'",
+            quote(&self.connect),
+            self.servername()
+        )
+    }
+
+    /// Print the served leaf's dates.
+    pub fn show_dates(&self) -> String {
+        format!(
+            "openssl s_client -connect {}{} </dev/null 2>/dev/null | openssl x509 -noout -subject -dates",
+            quote(&self.connect),
+            self.servername()
+        )
+    }
+
+    fn csr(&self, extra: &str) -> String {
+        let san = if self.name_is_ip {
+            format!("subjectAltName=IP:{}", self.name)
+        } else {
+            format!("subjectAltName=DNS:{}", self.name)
+        };
+        format!(
+            "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout {} -out {} -subj {} -addext {}{}",
+            quote(&format!("{}.key", self.stem)),
+            quote(&format!("{}.csr", self.stem)),
+            quote(&format!("/CN={}", self.name)),
+            quote(&san),
+            extra
+        )
+    }
+}
+
+fn reload() -> FixStep {
+    FixStep::cmd(
+        "Reload the server so it serves the new files (nginx shown; apachectl graceful, systemctl reload haproxy, caddy reload)",
+        "sudo systemctl reload nginx",
+    )
+}
+
+fn verify(ctx: &FixContext) -> FixStep {
+    FixStep::cmd("Verify afterwards: this must print 'Verification: OK'", ctx.reproduce())
+}
+
+/// Fix steps for a finding. `detail` carries code-specific facts, such as an
+/// AIA URL or the number of a certificate in the chain.
+pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
+    use Code::*;
+    let certbot_renew = FixStep::cmd(
+        "Renew it (certbot; use your CA's renewal process otherwise)",
+        format!("sudo certbot renew --cert-name {}", quote(&ctx.name)),
+    );
+    match code {
+        Expired if facts.intermediate => vec![
+            FixStep::cmd("See which certificates the server sends", ctx.show_chain()),
+            FixStep::note(
+                "Download the current intermediate from your CA (or renew: certbot fetches the current chain) and rebuild the chain file, leaf first",
+            ),
+            FixStep::cmd(
+                "Rebuild fullchain.pem from the leaf and the current intermediate",
+                "cat cert.pem intermediate.pem > fullchain.pem",
+            ),
+            reload(),
+            verify(ctx),
+        ],
+        Expired | ExpiringSoon => {
+            let mut v = vec![
+                FixStep::cmd("Confirm the dates the server presents", ctx.show_dates()),
+                certbot_renew,
+                FixStep::cmd(
+                    "Without certbot: make a new key and CSR for the same name and send the CSR to your CA",
+                    ctx.csr(""),
+                ),
+                reload(),
+                verify(ctx),
+            ];
+            if code == ExpiringSoon {
+                v.insert(
+                    2,
+                    FixStep::cmd(
+                        "Make sure automatic renewal runs",
+                        "systemctl list-timers 'certbot*'",
+                    ),
+                );
+            }
+            v
+        }
+        NotYetValid => vec![
+            FixStep::cmd("Check the server's clock: a clock in the past is the usual cause", "date -u; timedatectl status"),
+            FixStep::cmd("Turn on time synchronisation", "sudo timedatectl set-ntp true"),
+            FixStep::cmd("Confirm the dates the server presents", ctx.show_dates()),
+            FixStep::note("If the certificate itself is post-dated, wait for its start date or have it reissued"),
+        ],
+        HostnameMismatch => vec![
+            FixStep::cmd("See the names the served certificate covers", format!(
+                "openssl s_client -connect {}{} </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName",
+                quote(&ctx.connect),
+                ctx.servername()
+            )),
+            if ctx.name_is_ip {
+                FixStep::cmd("Request a certificate with this IP address as a subjectAltName", ctx.csr(""))
+            } else {
+                FixStep::cmd(
+                    "Get a certificate that covers this name (certbot; add every name the server answers to with more -d options)",
+                    format!("sudo certbot certonly --cert-name {} -d {}", quote(&ctx.name), quote(&ctx.name)),
+                )
+            },
+            FixStep::note("Or point the server's configuration for this name at the certificate that covers it (nginx: the server block with the matching server_name)"),
+            reload(),
+            verify(ctx),
+        ],
+        SelfSigned => vec![
+            FixStep::cmd(
+                "Replace it with a CA-issued certificate (certbot shown)",
+                format!("sudo certbot certonly --webroot -w /var/www/html -d {}", quote(&ctx.name)),
+            ),
+            FixStep::cmd(
+                "Or, for an internal service, trust this exact certificate on each client (Debian/Ubuntu)",
+                format!(
+                    "openssl s_client -connect {}{} </dev/null 2>/dev/null | openssl x509 > {} && sudo cp {} /usr/local/share/ca-certificates/ && sudo update-ca-certificates",
+                    quote(&ctx.connect),
+                    ctx.servername(),
+                    quote(&format!("{}.crt", ctx.stem)),
+                    quote(&format!("{}.crt", ctx.stem))
+                ),
+            ),
+            verify(ctx),
+        ],
+        UntrustedRoot => vec![
+            FixStep::cmd("See the chain and the root it ends in", ctx.show_chain()),
+            FixStep::note("Use a certificate from a publicly trusted CA, or, for a private CA, install its root on every client:"),
+            FixStep::cmd(
+                "Install the private root into the OS store (Debian/Ubuntu; the file is the root CA certificate in PEM)",
+                "sudo cp private-root-ca.pem /usr/local/share/ca-certificates/private-root-ca.crt && sudo update-ca-certificates",
+            ),
+            FixStep::cmd(
+                "Check against that root without installing it",
+                format!(
+                    "certscope check --trust-store none --ca-file private-root-ca.pem {}",
+                    quote(&ctx.connect)
+                ),
+            ),
+        ],
+        IncompleteChain => {
+            let mut v = vec![FixStep::cmd(
+                "Confirm: the server sends too few certificates",
+                ctx.show_chain(),
+            )];
+            if let Some(url) = &facts.aia_url {
+                v.push(FixStep::cmd(
+                    "Download the missing intermediate named in the leaf's AIA caIssuers URL",
+                    format!(
+                        "curl -fsSL {} -o intermediate.der && (openssl x509 -inform DER -in intermediate.der -out intermediate.pem 2>/dev/null || openssl x509 -in intermediate.der -out intermediate.pem)",
+                        quote(url)
+                    ),
+                ));
+            } else {
+                v.push(FixStep::note("Download the intermediate certificate from your CA's site (the leaf names no AIA caIssuers URL)"));
+            }
+            v.extend([
+                FixStep::cmd("Build fullchain.pem: the leaf first, then the intermediate", "cat cert.pem intermediate.pem > fullchain.pem"),
+                FixStep::note(
+                    "Serve the full chain: nginx `ssl_certificate /path/fullchain.pem;` · Apache 2.4.8+ `SSLCertificateFile /path/fullchain.pem` · HAProxy: `crt` a PEM with the leaf, the intermediate and the key · Caddy serves full chains itself",
+                ),
+                reload(),
+                verify(ctx),
+            ]);
+            v
+        }
+        ChainOrder => vec![
+            FixStep::cmd("See the order the server sends", ctx.show_chain()),
+            FixStep::cmd(
+                "Rebuild the chain file in order: the leaf first, then each issuer, and nothing unrelated",
+                "cat cert.pem intermediate.pem > fullchain.pem",
+            ),
+            reload(),
+            verify(ctx),
+        ],
+        RootSent => vec![FixStep::note(
+            "Optional: drop the root certificate from the chain file; clients use their own copy",
+        )],
+        WeakSignature => vec![
+            FixStep::cmd("See the signature algorithms in the served chain", format!(
+                "openssl s_client -connect {}{} -showcerts </dev/null 2>/dev/null | grep -E 'sigalg|s:'",
+                quote(&ctx.connect),
+                ctx.servername()
+            )),
+            FixStep::note("Get a SHA-256 chain from your CA: reissue the certificate and use the CA's current intermediate"),
+            reload(),
+            verify(ctx),
+        ],
+        WeakKey => vec![
+            FixStep::cmd("Make a new, strong key (EC P-256) and a CSR for it, and have it issued", ctx.csr("")),
+            FixStep::cmd(
+                "Or with certbot",
+                format!("sudo certbot renew --force-renewal --key-type ecdsa --cert-name {}", quote(&ctx.name)),
+            ),
+            reload(),
+            verify(ctx),
+        ],
+        InvalidPurpose => vec![
+            FixStep::cmd(
+                "Request a certificate for TLS servers (extendedKeyUsage serverAuth, keyUsage digitalSignature)",
+                ctx.csr(" -addext 'extendedKeyUsage=serverAuth' -addext 'keyUsage=critical,digitalSignature'"),
+            ),
+            reload(),
+            verify(ctx),
+        ],
+        CaAsLeaf => vec![
+            FixStep::note("Serve an end-entity certificate issued by that CA, not the CA certificate itself"),
+            FixStep::cmd(
+                "Request one with basicConstraints CA:FALSE",
+                ctx.csr(" -addext 'basicConstraints=critical,CA:FALSE'"),
+            ),
+            reload(),
+            verify(ctx),
+        ],
+        NameConstraints => vec![
+            FixStep::cmd("See the intermediates' name constraints", format!(
+                "openssl s_client -connect {}{} -showcerts </dev/null 2>/dev/null | awk '/BEGIN CERT/,/END CERT/' | openssl storeutl -noout -text -certs /dev/stdin | grep -A3 'Name Constraints'",
+                quote(&ctx.connect),
+                ctx.servername()
+            )),
+            FixStep::note("Get the certificate from a CA whose constraints permit this name, or have the CA's constraints extended"),
+        ],
+        LongValidity => vec![
+            FixStep::note("Reissue with a lifetime of at most 398 days (public CAs issue at most that; Apple refuses more than 825 days)"),
+            FixStep::cmd("For a private CA signing with OpenSSL", "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -days 397 -copy_extensions copy -out server.pem"),
+        ],
+        NoSct => vec![FixStep::note(
+            "Reissue from a CA that logs to Certificate Transparency and embeds SCTs (every public CA does today)",
+        )],
+        VerificationFailed => vec![
+            FixStep::cmd("Reproduce with OpenSSL", ctx.reproduce()),
+            FixStep::note("Rebuild the chain file from the certificates your CA delivered, leaf first"),
+        ],
+        Unreachable => vec![
+            FixStep::cmd("Check the name resolves and the port answers", format!("getent hosts {} ; nc -vz -w 5 {}", quote(&ctx.name), ctx.connect.rsplit_once(':').map(|(h, p)| format!("{} {}", quote(h.trim_matches(['[', ']'])), quote(p))).unwrap_or_default())),
+        ],
+        Timeout => vec![FixStep::note("Check firewalls and that the service listens on this port; raise --timeout for slow links")],
+        NotTls => vec![FixStep::note("Use the TLS port of this service (443 for HTTPS), or --starttls PROTO for protocols that upgrade in plaintext")],
+        ProtocolUnsupported => vec![
+            FixStep::note("Enable TLS 1.2 and TLS 1.3 on the server (nginx: `ssl_protocols TLSv1.2 TLSv1.3;`)"),
+            FixStep::cmd("Confirm which versions the server speaks", format!("openssl s_client -connect {}{} -tls1_2 </dev/null", quote(&ctx.connect), ctx.servername())),
+        ],
+        StarttlsFailed => vec![FixStep::note("Enable STARTTLS on the server, or use the implicit-TLS port")],
+        HandshakeFailed => vec![FixStep::cmd("Reproduce with OpenSSL to see the alert", ctx.reproduce())],
+        Revoked | RevocationUnknown | MustStapleMissing => vec![verify(ctx)],
+    }
+}
+
+/// Code-specific facts for [`steps`].
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// The problem is on an intermediate, not on the leaf.
+    pub intermediate: bool,
+    /// The AIA caIssuers URL of the certificate whose issuer is missing.
+    pub aia_url: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_values_are_quoted() {
+        let ctx = FixContext::new("a.test:443".into(), "a.test".into());
+        let f = Facts {
+            aia_url: Some("http://x.test/a;rm -rf ~".into()),
+            ..Facts::default()
+        };
+        let steps = steps(Code::IncompleteChain, &ctx, &f);
+        let cmd = steps[1].command.as_deref().unwrap();
+        assert!(cmd.contains("'http://x.test/a;rm -rf ~'"), "{cmd}");
+    }
+
+    #[test]
+    fn every_problem_code_has_a_step() {
+        let ctx = FixContext::new("[::1]:8443".into(), "::1".into());
+        for code in Code::ALL {
+            assert!(!steps(*code, &ctx, &Facts::default()).is_empty(), "{code}");
+        }
+        assert!(ctx.reproduce().contains("-verify_ip ::1"));
+        assert!(!ctx.reproduce().contains("-servername"));
+    }
+}

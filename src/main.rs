@@ -1,1 +1,76 @@
-fn main() {}
+//! The `certscope` binary: parse the command line and hand over to the
+//! library. Bad input prints one line naming it and exits 3.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+use certscope::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // One line: clap's first line, plus where to look.
+            let text = e.render().to_string();
+            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
+            let first = first.trim_start_matches("error: ");
+            eprintln!("certscope: error: {first} (see certscope --help)");
+            return ExitCode::from(3);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("certscope: error: cannot start the async runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let code = rt.block_on(async move {
+        match cli.command {
+            Some(Command::Check(args)) => match certscope::check::run(args).await {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("certscope: error: {e}");
+                    3
+                }
+            },
+            Some(Command::Lab(args)) => run_lab(args).await,
+            None => {
+                eprintln!("certscope: the interactive TUI is not built yet; use `certscope check TARGET...` or `certscope lab` (see certscope --help)");
+                3
+            }
+        }
+    });
+    ExitCode::from(u8::try_from(code).unwrap_or(3))
+}
+
+/// `certscope lab`: start the lab's servers, print their check commands, and
+/// wait for Ctrl-C.
+async fn run_lab(args: certscope::cli::LabArgs) -> i32 {
+    use certscope::lab::{Lab, LabOptions, describe};
+    let opts = LabOptions {
+        port_base: args.port_base,
+        dir: args.dir,
+        ..LabOptions::default()
+    };
+    let lab = match Lab::start(opts).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("certscope: error: cannot start the lab: {e:#}");
+            return 3;
+        }
+    };
+    println!("{}", describe(&lab));
+    println!("The lab runs until Ctrl-C.");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = tokio::signal::ctrl_c().await;
+    lab.shutdown();
+    0
+}
