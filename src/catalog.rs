@@ -52,7 +52,11 @@ pub fn clients(code: Code, intermediate: bool) -> Clients {
             "SEC_ERROR_UNKNOWN_ISSUER unless the intermediate is preloaded",
             "unable to verify the first certificate (verify error 21); curl, Python, Java, Go and Android apps fail",
         ),
-        ChainOrder => c("nothing (tolerated)", "nothing (tolerated)", "nothing; older clients fail"),
+        ChainOrder => c(
+            "nothing (tolerated)",
+            "nothing (tolerated)",
+            "nothing; older clients fail",
+        ),
         RootSent => c("nothing", "nothing", "nothing"),
         Revoked => c(
             "NET::ERR_CERT_REVOKED",
@@ -90,11 +94,7 @@ pub fn clients(code: Code, intermediate: bool) -> Clients {
             "SEC_ERROR_CERT_NOT_IN_NAME_SPACE",
             "permitted subtree violation (verify error 47)",
         ),
-        LongValidity => c(
-            "NET::ERR_CERT_VALIDITY_TOO_LONG",
-            "nothing",
-            "nothing",
-        ),
+        LongValidity => c("NET::ERR_CERT_VALIDITY_TOO_LONG", "nothing", "nothing"),
         NoSct => c(
             "NET::ERR_CERTIFICATE_TRANSPARENCY_REQUIRED",
             "nothing",
@@ -125,7 +125,11 @@ pub fn clients(code: Code, intermediate: bool) -> Clients {
             "SSL_ERROR_UNSUPPORTED_VERSION or SSL_ERROR_NO_CYPHER_OVERLAP",
             "no protocols available / unsupported protocol / alert protocol version",
         ),
-        StarttlsFailed => c("nothing", "nothing", "Didn't find STARTTLS in server response"),
+        StarttlsFailed => c(
+            "nothing",
+            "nothing",
+            "Didn't find STARTTLS in server response",
+        ),
         HandshakeFailed => c(
             "ERR_SSL_PROTOCOL_ERROR",
             "SSL_ERROR_HANDSHAKE_FAILURE_ALERT or a related error",

@@ -389,6 +389,15 @@ pub fn hex_colon(bytes: &[u8]) -> String {
     s
 }
 
+/// Serial as upper-case colon hex, without the DER sign byte (a leading
+/// 0x00 before a byte >= 0x80), like `openssl x509 -serial`.
+fn serial_hex(raw: &[u8]) -> String {
+    match raw {
+        [0, next, ..] if *next >= 0x80 => hex_colon(raw.get(1..).unwrap_or_default()),
+        _ => hex_colon(raw),
+    }
+}
+
 /// Bit length of a big-endian unsigned integer (leading zero bytes ignored).
 /// x509-parser's `key_size()` counts whole bytes, so a 2047-bit modulus
 /// would come out as 2040.
@@ -911,7 +920,7 @@ impl CertInfo {
             self_issued: subject_raw == issuer_raw,
             subject_raw,
             issuer_raw,
-            serial: hex_colon(x.raw_serial()),
+            serial: serial_hex(x.raw_serial()),
             not_before: x.validity().not_before.timestamp(),
             not_after: x.validity().not_after.timestamp(),
             sans: Vec::new(),
@@ -2070,13 +2079,46 @@ zVGy3O+0TjiGv4HNlPA3EjHUvXv++dBPp4UZbHzquWDZne1/tRw1bok=
                     .starts_with("not a DER X.509 certificate")
             );
         }
-        // Every single-byte corruption either parses or fails cleanly.
-        for i in 0..der.len() {
-            let mut d = der.clone();
-            d[i] ^= 0xff;
-            if let Ok(c) = CertInfo::from_der(&d) {
-                let _ = c.signature_verified_by(&pki.root_der);
+        // Corruptions either parse or fail cleanly (never panic).
+        let exercise = |d: &[u8], issuer_spki: &[u8]| {
+            let _ = parse_certificates(d);
+            if let Ok(c) = CertInfo::from_der(d) {
+                let _ = c.signature_check(issuer_spki);
                 let _ = c.is_self_signed();
+                let _ = (c.display_name(), c.key.describe(), c.pem());
+            }
+        };
+        let root_info = CertInfo::from_der(&pki.root_der).unwrap();
+        let legacy_root = info_of_pem(MD5_ROOT);
+        let samples = [
+            (der.clone(), root_info.spki_der.clone()),
+            (legacy_root.der.clone(), legacy_root.spki_der.clone()),
+            (info_of_pem(SHA1_LEAF).der, legacy_root.spki_der.clone()),
+            (info_of_pem(RSA2047_ROOT).der, legacy_root.spki_der.clone()),
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for (sample, spki) in &samples {
+            for i in 0..sample.len() {
+                for v in [0x00, 0x80, 0xff] {
+                    let mut d = sample.clone();
+                    d[i] = v;
+                    exercise(&d, spki);
+                }
+            }
+            for _ in 0..500 {
+                let mut d = sample.clone();
+                for _ in 0..(next() % 4 + 1) {
+                    let i = (next() % d.len() as u64) as usize;
+                    d[i] = next() as u8;
+                }
+                exercise(&d, spki);
+                exercise(&d, &d);
             }
         }
         let mut trailing = der.clone();
@@ -2158,6 +2200,10 @@ zVGy3O+0TjiGv4HNlPA3EjHUvXv++dBPp4UZbHzquWDZne1/tRw1bok=
         assert_eq!(c.sha256, c.sha256.to_uppercase());
         assert_eq!(hex_colon(&[0x0a, 0x1b, 0xff]), "0A:1B:FF");
         assert_eq!(hex_colon(&[]), "");
+        assert_eq!(serial_hex(&[0x00, 0xff, 0x10]), "FF:10");
+        assert_eq!(serial_hex(&[0x00]), "00");
+        assert_eq!(serial_hex(&[0x00, 0x01]), "00:01");
+        assert_eq!(serial_hex(&[0x7f, 0x01]), "7F:01");
     }
 
     #[test]

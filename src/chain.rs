@@ -14,7 +14,10 @@ pub enum PathEnd {
     /// A trust anchor issued the top of the path (or the top is an anchor).
     /// `anchor` indexes `TrustStore::anchors`; `sent_as` is the presented
     /// index of the anchor's own certificate when the server sent it too.
-    Anchored { anchor: usize, sent_as: Option<usize> },
+    Anchored {
+        anchor: usize,
+        sent_as: Option<usize>,
+    },
     /// The top of the path is self-signed and not in the trust store.
     SelfSignedUntrusted { top: usize },
     /// The top's issuer was neither sent nor found in the trust store.
@@ -62,7 +65,10 @@ pub fn walk(certs: &[CertInfo], trust: &TrustStore) -> ChainWalk {
         if let Some(a) = trust.contains(c) {
             let anchor = anchor_index(trust, a);
             if cur == 0 {
-                break PathEnd::Anchored { anchor, sent_as: None };
+                break PathEnd::Anchored {
+                    anchor,
+                    sent_as: None,
+                };
             }
             path.pop();
             break PathEnd::Anchored {
@@ -76,7 +82,12 @@ pub fn walk(certs: &[CertInfo], trust: &TrustStore) -> ChainWalk {
             let sent_as = certs
                 .iter()
                 .enumerate()
-                .find(|(j, s)| !path.contains(j) && trust.contains(s).is_some_and(|x| anchor_index(trust, x) == anchor))
+                .find(|(j, s)| {
+                    !path.contains(j)
+                        && trust
+                            .contains(s)
+                            .is_some_and(|x| anchor_index(trust, x) == anchor)
+                })
                 .map(|(j, _)| j);
             break PathEnd::Anchored { anchor, sent_as };
         }

@@ -84,7 +84,8 @@ pub async fn run_all(plan: &Plan, mut on_done: impl FnMut(usize, &Report)) -> Ve
             let obs = probe(&t, &opts).await;
             let now = at.unwrap_or(obs.started_at);
             // Diagnosis is CPU work: keep it off the I/O threads' hot path.
-            let report = tokio::task::spawn_blocking(move || diagnose(&obs, &trust, now, &dopts)).await;
+            let report =
+                tokio::task::spawn_blocking(move || diagnose(&obs, &trust, now, &dopts)).await;
             (i, report)
         });
     }
@@ -117,7 +118,10 @@ pub async fn run(args: CheckArgs) -> Result<i32, InputError> {
         }
         if show_progress && (tty || last.elapsed() >= Duration::from_secs(5) || done == total) {
             last = Instant::now();
-            let msg = format!("certscope: checked {done}/{total} targets ({:.1}s)", started.elapsed().as_secs_f64());
+            let msg = format!(
+                "certscope: checked {done}/{total} targets ({:.1}s)",
+                started.elapsed().as_secs_f64()
+            );
             if tty {
                 eprint!("\r{msg}");
                 if done == total {
@@ -129,13 +133,21 @@ pub async fn run(args: CheckArgs) -> Result<i32, InputError> {
         }
     })
     .await;
-    let worst = reports.iter().map(|r| r.status).fold(Status::Ok, Status::worst);
-    let worst = if reports.len() < total { Status::Error } else { worst };
+    let worst = reports
+        .iter()
+        .map(|r| r.status)
+        .fold(Status::Ok, Status::worst);
+    let worst = if reports.len() < total {
+        Status::Error
+    } else {
+        worst
+    };
     match format {
         Format::Json => println!("{}", report::json_document(&reports)),
         Format::Jsonl => {}
         Format::Text => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let color = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             let mut out = std::io::stdout().lock();
             for r in &reports {
                 let _ = write!(out, "{}", crate::text::render(r, color));

@@ -8,7 +8,7 @@
 use crate::cert::CertInfo;
 use crate::chain::{self, PathEnd};
 use crate::finding::{Code, Finding, Severity, Status, sort_findings};
-use crate::fix::{FixContext, Facts};
+use crate::fix::{Facts, FixContext};
 use crate::model::{ConnCode, Observation};
 use crate::report::{ChainEntry, Report, Source};
 use crate::rules;
@@ -36,7 +36,15 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Build a finding with the catalog's client texts and fix steps.
-    pub fn finding(&self, code: Code, severity: Severity, cert: Option<usize>, title: String, detail: String, facts: &Facts) -> Finding {
+    pub fn finding(
+        &self,
+        code: Code,
+        severity: Severity,
+        cert: Option<usize>,
+        title: String,
+        detail: String,
+        facts: &Facts,
+    ) -> Finding {
         Finding {
             code,
             severity,
@@ -50,7 +58,11 @@ impl Ctx<'_> {
 
     /// A short label for certificate `i`: "the leaf" or "intermediate 'CN'".
     pub fn label(&self, i: usize) -> String {
-        let name = self.certs.get(i).map(|c| c.display_name()).unwrap_or_default();
+        let name = self
+            .certs
+            .get(i)
+            .map(|c| c.display_name())
+            .unwrap_or_default();
         if i == 0 {
             format!("the leaf certificate ({name})")
         } else if self.certs.get(i).is_some_and(|c| c.is_self_signed()) {
@@ -91,7 +103,11 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
         Some(ip) => format!("{ip}:{}", obs.target.port),
         None => obs.target.host_port(),
     };
-    let fix = FixContext::new(connect, name.clone());
+    let mut fix = FixContext::new(connect, name.clone());
+    fix.ca_file = trust.anchors.iter().find_map(|a| match &a.origin {
+        crate::trust::AnchorOrigin::CaFile(p) => Some(p.display().to_string()),
+        _ => None,
+    });
     let mut findings = Vec::new();
 
     // Connection failure: one finding, say what happened.
@@ -139,7 +155,12 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
         findings: Vec::new(),
         error: obs.error.clone(),
     };
-    if certs.is_empty() || obs.chain.first().is_some_and(|d| CertInfo::from_der(d).is_err()) {
+    if certs.is_empty()
+        || obs
+            .chain
+            .first()
+            .is_some_and(|d| CertInfo::from_der(d).is_err())
+    {
         if obs.error.is_none() && findings.is_empty() {
             findings.push(Finding {
                 code: Code::HandshakeFailed,
@@ -151,8 +172,18 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
                 fix: crate::fix::steps(Code::HandshakeFailed, &fix, &Facts::default()),
             });
         }
-        report.status = if obs.chain.is_empty() { Status::Error } else { Status::Critical };
-        report.chain = certs.into_iter().map(|info| ChainEntry { info, source: Source::Server }).collect();
+        report.status = if obs.chain.is_empty() {
+            Status::Error
+        } else {
+            Status::Critical
+        };
+        report.chain = certs
+            .into_iter()
+            .map(|info| ChainEntry {
+                info,
+                source: Source::Server,
+            })
+            .collect();
         sort_findings(&mut findings);
         report.findings = findings;
         return report;
@@ -182,18 +213,28 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
     let mut chain: Vec<ChainEntry> = certs
         .iter()
         .cloned()
-        .map(|info| ChainEntry { info, source: Source::Server })
+        .map(|info| ChainEntry {
+            info,
+            source: Source::Server,
+        })
         .collect();
     if let PathEnd::Anchored { anchor, sent_as } = &ctx.walk.end {
         match sent_as {
             Some(i) => path.push(*i),
             None => {
                 let a = trust.anchors.get(*anchor);
-                let already = path.first().is_some_and(|_| ctx.walk.path.len() == 1 && trust.contains(&certs[0]).is_some());
-                if let Some(info) = a.and_then(|a| a.der.as_deref()).and_then(|d| CertInfo::from_der(d).ok())
+                let already = path.first().is_some_and(|_| {
+                    ctx.walk.path.len() == 1 && trust.contains(&certs[0]).is_some()
+                });
+                if let Some(info) = a
+                    .and_then(|a| a.der.as_deref())
+                    .and_then(|d| CertInfo::from_der(d).ok())
                     && !already
                 {
-                    chain.push(ChainEntry { info, source: Source::Store });
+                    chain.push(ChainEntry {
+                        info,
+                        source: Source::Store,
+                    });
                     path.push(chain.len() - 1);
                 }
             }

@@ -15,6 +15,9 @@ pub struct FixContext {
     pub name_is_ip: bool,
     /// A file-name-friendly stem derived from the name.
     pub stem: String,
+    /// The CA file the chain was judged against, passed to OpenSSL's
+    /// verification commands so they judge the same way.
+    pub ca_file: Option<String>,
 }
 
 impl FixContext {
@@ -22,13 +25,20 @@ impl FixContext {
         let name_is_ip = name.parse::<std::net::IpAddr>().is_ok();
         let stem: String = name
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         FixContext {
             connect,
             name,
             name_is_ip,
             stem,
+            ca_file: None,
         }
     }
 
@@ -48,8 +58,12 @@ impl FixContext {
         } else {
             format!(" -verify_hostname {}", quote(&self.name))
         };
+        let ca = match &self.ca_file {
+            Some(f) => format!(" -CAfile {}", quote(f)),
+            None => String::new(),
+        };
         format!(
-            "openssl s_client -connect {}{}{} -verify_return_error -brief </dev/null",
+            "openssl s_client -connect {}{}{}{ca} -verify_return_error -brief </dev/null",
             quote(&self.connect),
             self.servername(),
             check
@@ -99,7 +113,10 @@ fn reload() -> FixStep {
 }
 
 fn verify(ctx: &FixContext) -> FixStep {
-    FixStep::cmd("Verify afterwards: this must print 'Verification: OK'", ctx.reproduce())
+    FixStep::cmd(
+        "Verify afterwards: this must print 'Verification: OK'",
+        ctx.reproduce(),
+    )
 }
 
 /// Fix steps for a finding. `detail` carries code-specific facts, such as an

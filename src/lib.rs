@@ -3,6 +3,7 @@
 //! The engine (`probe`, `cert`, `trust`, `chain`, `diagnose`, `fix`, `report`)
 //! never touches the terminal; `tui` only adapts its reports to the screen.
 
+pub mod catalog;
 pub mod cert;
 pub mod chain;
 pub mod check;
@@ -13,12 +14,11 @@ pub mod fix;
 pub mod lab;
 pub mod model;
 pub mod names;
-pub mod catalog;
-pub mod text;
 pub mod probe;
 pub mod report;
 pub mod rules;
 pub mod sanitize;
 pub mod shell;
 pub mod target;
+pub mod text;
 pub mod trust;

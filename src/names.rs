@@ -119,7 +119,9 @@ pub fn explain(m: &Mismatch, name: &str) -> String {
     match m {
         Mismatch::NoSan { cn } => format!(
             "The certificate has no subjectAltName extension{}. Modern clients (Chrome since 58, Firefox, Go, Python, curl with OpenSSL 1.1+) ignore the Common Name, so it matches no name at all.",
-            cn.as_ref().map(|c| format!(" and only names {c} in its Common Name")).unwrap_or_default()
+            cn.as_ref()
+                .map(|c| format!(" and only names {c} in its Common Name"))
+                .unwrap_or_default()
         ),
         Mismatch::OnlyInCn { cn } => format!(
             "{name} appears only in the Common Name ({cn}), which clients ignore; it is not in the subjectAltName list."
@@ -131,7 +133,9 @@ pub fn explain(m: &Mismatch, name: &str) -> String {
         Mismatch::IpNotListed => format!(
             "{name} is an IP address, but the certificate lists only DNS names; an IP must appear as an IP subjectAltName."
         ),
-        Mismatch::DnsNotListed => format!("The certificate lists only IP addresses, not the DNS name {name}."),
+        Mismatch::DnsNotListed => {
+            format!("The certificate lists only IP addresses, not the DNS name {name}.")
+        }
         Mismatch::NotListed => format!("{name} is not among the names the certificate covers."),
     }
 }

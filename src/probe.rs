@@ -63,7 +63,10 @@ struct CapturingVerifier {
 }
 
 impl CapturingVerifier {
-    fn record_sig(&self, r: Result<HandshakeSignatureValid, rustls::Error>) -> HandshakeSignatureValid {
+    fn record_sig(
+        &self,
+        r: Result<HandshakeSignatureValid, rustls::Error>,
+    ) -> HandshakeSignatureValid {
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         seen.signature_ok = Some(r.is_ok());
         HandshakeSignatureValid::assertion()
@@ -94,7 +97,12 @@ impl ServerCertVerifier for CapturingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let r = verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms);
+        let r = verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        );
         Ok(self.record_sig(r))
     }
 
@@ -104,14 +112,22 @@ impl ServerCertVerifier for CapturingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let r = verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms);
+        let r = verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        );
         Ok(self.record_sig(r))
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         // Offer every scheme the provider knows plus the legacy ones, so the
         // server can pick its real key type even when we cannot verify it.
-        let mut v = self.provider.signature_verification_algorithms.supported_schemes();
+        let mut v = self
+            .provider
+            .signature_verification_algorithms
+            .supported_schemes();
         for s in [
             SignatureScheme::RSA_PKCS1_SHA1,
             SignatureScheme::ECDSA_SHA1_Legacy,
@@ -135,7 +151,11 @@ struct Recorder<S> {
 const RECORD_LIMIT: usize = 512;
 
 impl<S: AsyncRead + Unpin> AsyncRead for Recorder<S> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = &r {
@@ -149,7 +169,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Recorder<S> {
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for Recorder<S> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -190,21 +214,36 @@ async fn resolve(target: &Target, timeout: Duration) -> Result<Vec<SocketAddr>, 
         Host::Ip(ip) => return Ok(vec![SocketAddr::new(*ip, target.port)]),
         Host::Dns(d) => d.clone(),
     };
-    match tokio::time::timeout(timeout, tokio::net::lookup_host((name.as_str(), target.port))).await {
+    match tokio::time::timeout(
+        timeout,
+        tokio::net::lookup_host((name.as_str(), target.port)),
+    )
+    .await
+    {
         Err(_) => Err(fail(
             ConnCode::Timeout,
             "resolve",
-            format!("resolving {name} took longer than {}s", timeout.as_secs_f32()),
+            format!(
+                "resolving {name} took longer than {}s",
+                timeout.as_secs_f32()
+            ),
         )),
         Ok(Err(e)) => Err(fail(
             ConnCode::Unreachable,
             "resolve",
-            format!("the name {name} does not resolve ({})", sanitize::for_terminal(&e.to_string())),
+            format!(
+                "the name {name} does not resolve ({})",
+                sanitize::for_terminal(&e.to_string())
+            ),
         )),
         Ok(Ok(addrs)) => {
             let v: Vec<SocketAddr> = addrs.collect();
             if v.is_empty() {
-                Err(fail(ConnCode::Unreachable, "resolve", format!("the name {name} has no addresses")))
+                Err(fail(
+                    ConnCode::Unreachable,
+                    "resolve",
+                    format!("the name {name} has no addresses"),
+                ))
             } else {
                 Ok(v)
             }
@@ -212,7 +251,10 @@ async fn resolve(target: &Target, timeout: Duration) -> Result<Vec<SocketAddr>, 
     }
 }
 
-async fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<(TcpStream, SocketAddr), (ConnFailure, SocketAddr)> {
+async fn connect(
+    addrs: &[SocketAddr],
+    timeout: Duration,
+) -> Result<(TcpStream, SocketAddr), (ConnFailure, SocketAddr)> {
     let mut last: Option<(ConnFailure, SocketAddr)> = None;
     for addr in addrs.iter().take(4) {
         match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
@@ -222,17 +264,29 @@ async fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<(TcpStream, 
             }
             Ok(Err(e)) => {
                 let why = match e.kind() {
-                    io::ErrorKind::ConnectionRefused => "connection refused (nothing listens on that port)".to_string(),
+                    io::ErrorKind::ConnectionRefused => {
+                        "connection refused (nothing listens on that port)".to_string()
+                    }
                     _ => sanitize::for_terminal(&e.to_string()),
                 };
-                last = Some((fail(ConnCode::Unreachable, "connect", format!("cannot connect to {addr}: {why}")), *addr));
+                last = Some((
+                    fail(
+                        ConnCode::Unreachable,
+                        "connect",
+                        format!("cannot connect to {addr}: {why}"),
+                    ),
+                    *addr,
+                ));
             }
             Err(_) => {
                 last = Some((
                     fail(
                         ConnCode::Timeout,
                         "connect",
-                        format!("no TCP connection to {addr} within {}s", timeout.as_secs_f32()),
+                        format!(
+                            "no TCP connection to {addr} within {}s",
+                            timeout.as_secs_f32()
+                        ),
                     ),
                     *addr,
                 ));
@@ -241,7 +295,10 @@ async fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<(TcpStream, 
     }
     Err(last.unwrap_or_else(|| {
         let a = SocketAddr::new(IpAddr::from([0, 0, 0, 0]), 0);
-        (fail(ConnCode::Unreachable, "connect", "no address to connect to"), a)
+        (
+            fail(ConnCode::Unreachable, "connect", "no address to connect to"),
+            a,
+        )
     }))
 }
 
@@ -306,14 +363,23 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Observation {
 
 /// Run the TLS handshake over an already connected (and, for STARTTLS,
 /// already upgraded) stream and fill in `obs`.
-pub async fn handshake(tcp: TcpStream, target: &Target, opts: &ProbeOptions, obs: &mut Observation) {
+pub async fn handshake(
+    tcp: TcpStream,
+    target: &Target,
+    opts: &ProbeOptions,
+    obs: &mut Observation,
+) {
     let t2 = Instant::now();
     let seen = Arc::new(Mutex::new(Captured::default()));
     let first = Arc::new(Mutex::new(Vec::new()));
     let cfg = match client_config(seen.clone()) {
         Ok(c) => c,
         Err(e) => {
-            obs.error = Some(fail(ConnCode::HandshakeFailed, "handshake", format!("TLS client setup failed: {e}")));
+            obs.error = Some(fail(
+                ConnCode::HandshakeFailed,
+                "handshake",
+                format!("TLS client setup failed: {e}"),
+            ));
             return;
         }
     };
@@ -350,7 +416,8 @@ pub async fn handshake(tcp: TcpStream, target: &Target, opts: &ProbeOptions, obs
             if !peer.is_empty() && peer[0] != 0x16 && peer[0] != 0x15 {
                 f = classify_plaintext(&peer);
             } else if peer.is_empty() {
-                f.message.push_str(" (the server accepted the connection but sent nothing)");
+                f.message
+                    .push_str(" (the server accepted the connection but sent nothing)");
             }
             obs.error = Some(f);
         }
@@ -373,7 +440,9 @@ pub async fn handshake(tcp: TcpStream, target: &Target, opts: &ProbeOptions, obs
                 .map(|s| format!("{:?}", s.suite()))
                 .unwrap_or_default();
             let alpn = conn.alpn_protocol().map(sanitize::bytes_for_terminal);
-            let kx_group = conn.negotiated_key_exchange_group().map(|g| format!("{:?}", g.name()));
+            let kx_group = conn
+                .negotiated_key_exchange_group()
+                .map(|g| format!("{:?}", g.name()));
             obs.tls = Some(TlsFacts {
                 version,
                 cipher,
@@ -393,7 +462,12 @@ fn server_name(target: &Target) -> Result<ServerName<'static>, String> {
     if let Ok(ip) = name.parse::<IpAddr>() {
         return Ok(ServerName::IpAddress(ip.into()));
     }
-    ServerName::try_from(name.clone()).map_err(|_| format!("{:?} is not a valid server name", sanitize::for_terminal(&name)))
+    ServerName::try_from(name.clone()).map_err(|_| {
+        format!(
+            "{:?} is not a valid server name",
+            sanitize::for_terminal(&name)
+        )
+    })
 }
 
 /// `ProtocolVersion` -> `protocol_version`.
@@ -413,7 +487,9 @@ fn snake(s: &str) -> String {
 }
 
 fn classify_tls_error(e: &io::Error, peer: &[u8]) -> ConnFailure {
-    let rustls_err = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    let rustls_err = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
     // The peer answered, but not with a TLS record: quote it.
     if !peer.is_empty() && !matches!(peer[0], 0x14..=0x18) {
         return classify_plaintext(peer);
@@ -427,8 +503,13 @@ fn classify_tls_error(e: &io::Error, peer: &[u8]) -> ConnFailure {
                     "the server closed the connection during the handshake".to_string()
                 }
             }
-            io::ErrorKind::ConnectionReset => "the server reset the connection during the handshake".to_string(),
-            _ => format!("handshake I/O error: {}", sanitize::for_terminal(&e.to_string())),
+            io::ErrorKind::ConnectionReset => {
+                "the server reset the connection during the handshake".to_string()
+            }
+            _ => format!(
+                "handshake I/O error: {}",
+                sanitize::for_terminal(&e.to_string())
+            ),
         };
         return fail(ConnCode::HandshakeFailed, "handshake", msg);
     };
@@ -450,7 +531,10 @@ fn classify_tls_error(e: &io::Error, peer: &[u8]) -> ConnFailure {
         E::PeerIncompatible(p) => fail(
             ConnCode::ProtocolUnsupported,
             "handshake",
-            format!("no common ground with the server: {}", snake(&format!("{p:?}")).replace('_', " ")),
+            format!(
+                "no common ground with the server: {}",
+                snake(&format!("{p:?}")).replace('_', " ")
+            ),
         ),
         E::AlertReceived(a) => {
             let name = snake(&format!("{a:?}"));
@@ -458,8 +542,12 @@ fn classify_tls_error(e: &io::Error, peer: &[u8]) -> ConnFailure {
                 AlertDescription::HandshakeFailure => {
                     " (no cipher suite, group or signature scheme in common, or a client certificate is required)"
                 }
-                AlertDescription::UnrecognisedName => " (the server does not know the SNI name sent)",
-                AlertDescription::CertificateRequired => " (the server requires a client certificate)",
+                AlertDescription::UnrecognisedName => {
+                    " (the server does not know the SNI name sent)"
+                }
+                AlertDescription::CertificateRequired => {
+                    " (the server requires a client certificate)"
+                }
                 _ => "",
             };
             ConnFailure {
@@ -471,11 +559,16 @@ fn classify_tls_error(e: &io::Error, peer: &[u8]) -> ConnFailure {
                 )
             }
         }
-        E::InvalidMessage(_) if peer.first().is_some_and(|b| !matches!(b, 0x14..=0x18)) => classify_plaintext(peer),
+        E::InvalidMessage(_) if peer.first().is_some_and(|b| !matches!(b, 0x14..=0x18)) => {
+            classify_plaintext(peer)
+        }
         other => fail(
             ConnCode::HandshakeFailed,
             "handshake",
-            format!("TLS handshake failed: {}", sanitize::for_terminal(&other.to_string())),
+            format!(
+                "TLS handshake failed: {}",
+                sanitize::for_terminal(&other.to_string())
+            ),
         ),
     }
 }
@@ -486,11 +579,17 @@ pub fn classify_plaintext(peer: &[u8]) -> ConnFailure {
     let first_line = text.lines().next().unwrap_or("").trim();
     let line = sanitize::for_terminal(&first_line.chars().take(120).collect::<String>());
     let what = if first_line.starts_with("HTTP/") {
-        format!("the server answered with plain HTTP: {line:?} (is this the HTTP port rather than HTTPS?)")
+        format!(
+            "the server answered with plain HTTP: {line:?} (is this the HTTP port rather than HTTPS?)"
+        )
     } else if first_line.starts_with("220") && first_line.to_ascii_uppercase().contains("FTP") {
-        format!("the server sent an FTP greeting: {line:?} (use --starttls ftp, or port 990 for implicit FTPS)")
+        format!(
+            "the server sent an FTP greeting: {line:?} (use --starttls ftp, or port 990 for implicit FTPS)"
+        )
     } else if first_line.starts_with("220") {
-        format!("the server sent a mail (SMTP) banner: {line:?} (use --starttls smtp, or port 465 for implicit TLS)")
+        format!(
+            "the server sent a mail (SMTP) banner: {line:?} (use --starttls smtp, or port 465 for implicit TLS)"
+        )
     } else if first_line.starts_with("* OK") {
         format!("the server sent an IMAP greeting: {line:?} (use --starttls imap, or port 993)")
     } else if first_line.starts_with("+OK") {
@@ -526,11 +625,31 @@ mod tests {
     fn plaintext_classes() {
         let f = classify_plaintext(b"HTTP/1.1 400 Bad Request\r\n\r\n");
         assert_eq!(f.code, ConnCode::NotTls);
-        assert!(f.message.contains("HTTP/1.1 400 Bad Request"), "{}", f.message);
-        assert!(classify_plaintext(b"220 mx.test ESMTP\r\n").message.contains("--starttls smtp"));
-        assert!(classify_plaintext(b"220 FTP server ready\r\n").message.contains("--starttls ftp"));
-        assert!(classify_plaintext(b"* OK IMAP4rev1\r\n").message.contains("--starttls imap"));
-        assert!(classify_plaintext(b"+OK POP3\r\n").message.contains("--starttls pop3"));
+        assert!(
+            f.message.contains("HTTP/1.1 400 Bad Request"),
+            "{}",
+            f.message
+        );
+        assert!(
+            classify_plaintext(b"220 mx.test ESMTP\r\n")
+                .message
+                .contains("--starttls smtp")
+        );
+        assert!(
+            classify_plaintext(b"220 FTP server ready\r\n")
+                .message
+                .contains("--starttls ftp")
+        );
+        assert!(
+            classify_plaintext(b"* OK IMAP4rev1\r\n")
+                .message
+                .contains("--starttls imap")
+        );
+        assert!(
+            classify_plaintext(b"+OK POP3\r\n")
+                .message
+                .contains("--starttls pop3")
+        );
         let f = classify_plaintext(b"\x1b[2J evil\r\n");
         assert!(!f.message.contains('\u{1b}'));
     }

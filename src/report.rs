@@ -60,7 +60,9 @@ impl Report {
     }
     /// Days left on the leaf at the evaluation instant.
     pub fn leaf_days_left(&self) -> Option<i64> {
-        self.chain.first().map(|c| c.info.days_left(self.evaluated_at))
+        self.chain
+            .first()
+            .map(|c| c.info.days_left(self.evaluated_at))
     }
 }
 
@@ -143,7 +145,8 @@ impl Report {
             starttls: self.target.starttls.as_deref(),
             status: self.status,
             checked_at: rfc3339(self.checked_at),
-            evaluated_at: (self.evaluated_at != self.checked_at).then(|| rfc3339(self.evaluated_at)),
+            evaluated_at: (self.evaluated_at != self.checked_at)
+                .then(|| rfc3339(self.evaluated_at)),
             elapsed_ms: self.elapsed_ms,
             tls: self.tls.as_ref(),
             chain: self

@@ -27,7 +27,11 @@ pub fn when(delta_secs: i64) -> String {
     } else {
         format!("{abs} seconds")
     };
-    if delta_secs >= 0 { format!("in {amount}") } else { format!("{amount} ago") }
+    if delta_secs >= 0 {
+        format!("in {amount}")
+    } else {
+        format!("{amount} ago")
+    }
 }
 
 fn intermediate(i: usize) -> Facts {
@@ -148,7 +152,11 @@ pub fn validity_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     for &i in &ctx.walk.path {
         let c = &ctx.certs[i];
         let label = ctx.label(i);
-        let what = if i == 0 { "Certificate".to_string() } else { format!("Intermediate '{}'", c.display_name()) };
+        let what = if i == 0 {
+            "Certificate".to_string()
+        } else {
+            format!("Intermediate '{}'", c.display_name())
+        };
         if ctx.now > c.not_after {
             out.push(ctx.finding(
                 Code::Expired,
@@ -188,7 +196,13 @@ pub fn validity_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                 Some(d) => (i64::from(d) * DAY, format!("--warn-days {d}")),
                 None => {
                     let w = (30 * DAY).min(lifetime / 3);
-                    (w, format!("the smaller of 30 days and a third of its {}-day lifetime", lifetime / DAY))
+                    (
+                        w,
+                        format!(
+                            "the smaller of 30 days and a third of its {}-day lifetime",
+                            lifetime / DAY
+                        ),
+                    )
                 }
             };
             let crit = ctx.opts.crit_days.map(|d| i64::from(d) * DAY);
@@ -196,7 +210,11 @@ pub fn validity_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             if left < window || critical {
                 out.push(ctx.finding(
                     Code::ExpiringSoon,
-                    if critical { Severity::Critical } else { Severity::Warning },
+                    if critical {
+                        Severity::Critical
+                    } else {
+                        Severity::Warning
+                    },
                     Some(i),
                     format!("{what} expires {}", when(left)),
                     format!(
@@ -204,7 +222,11 @@ pub fn validity_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                         capital(&label),
                         rfc3339(c.not_after),
                         when(left),
-                        if critical { " That is below --crit-days." } else { "" }
+                        if critical {
+                            " That is below --crit-days."
+                        } else {
+                            ""
+                        }
                     ),
                     &intermediate(i),
                 ));
@@ -226,7 +248,11 @@ pub fn name_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     let leaf = &ctx.certs[0];
     if let Err(m) = names::check(leaf, &ctx.name) {
         let covered = names::covered(leaf);
-        let list = if covered.is_empty() { "none".to_string() } else { covered.join(", ") };
+        let list = if covered.is_empty() {
+            "none".to_string()
+        } else {
+            covered.join(", ")
+        };
         out.push(ctx.finding(
             Code::HostnameMismatch,
             Severity::Critical,
@@ -320,7 +346,11 @@ pub fn leaf_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         ));
     }
     if let PathEnd::Anchored { anchor, .. } = &ctx.walk.end
-        && ctx.trust.anchors.get(*anchor).is_some_and(|a| a.origin.is_public())
+        && ctx
+            .trust
+            .anchors
+            .get(*anchor)
+            .is_some_and(|a| a.origin.is_public())
         && leaf.sct_count == 0
         && !leaf.is_self_signed()
     {
@@ -359,7 +389,10 @@ pub fn crypto_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                 &intermediate(i),
             ));
         }
-        let weak_sig = matches!(c.signature_hash, SigHash::Md5 | SigHash::Md2 | SigHash::Sha1);
+        let weak_sig = matches!(
+            c.signature_hash,
+            SigHash::Md5 | SigHash::Md2 | SigHash::Sha1
+        );
         if weak_sig && !c.is_self_signed() {
             out.push(ctx.finding(
                 Code::WeakSignature,
@@ -406,9 +439,19 @@ pub fn constraint_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         .collect();
     for &i in ctx.walk.path.iter().skip(1) {
         let ca = &ctx.certs[i];
-        let Some(nc) = &ca.name_constraints else { continue };
-        let permitted: Vec<&String> = nc.permitted.iter().filter(|p| p.starts_with("DNS:")).collect();
-        let excluded: Vec<&String> = nc.excluded.iter().filter(|p| p.starts_with("DNS:")).collect();
+        let Some(nc) = &ca.name_constraints else {
+            continue;
+        };
+        let permitted: Vec<&String> = nc
+            .permitted
+            .iter()
+            .filter(|p| p.starts_with("DNS:"))
+            .collect();
+        let excluded: Vec<&String> = nc
+            .excluded
+            .iter()
+            .filter(|p| p.starts_with("DNS:"))
+            .collect();
         let bad: Vec<&String> = dns
             .iter()
             .filter(|d| {
@@ -441,7 +484,10 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     let mut problems = Vec::new();
     if w.out_of_order {
         let mut want: Vec<usize> = w.path.clone();
-        if let PathEnd::Anchored { sent_as: Some(s), .. } = &w.end {
+        if let PathEnd::Anchored {
+            sent_as: Some(s), ..
+        } = &w.end
+        {
             want.push(*s);
         }
         problems.push(format!(
@@ -450,7 +496,10 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         ));
     }
     for &d in &w.duplicates {
-        problems.push(format!("certificate #{d} ('{}') is sent twice", ctx.certs[d].display_name()));
+        problems.push(format!(
+            "certificate #{d} ('{}') is sent twice",
+            ctx.certs[d].display_name()
+        ));
     }
     for &u in &w.unused {
         problems.push(format!(
@@ -461,7 +510,10 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     if !problems.is_empty() {
         // Blame the first position where the sent order goes wrong.
         let mut order: Vec<usize> = w.path.clone();
-        if let PathEnd::Anchored { sent_as: Some(s), .. } = &w.end {
+        if let PathEnd::Anchored {
+            sent_as: Some(s), ..
+        } = &w.end
+        {
             order.push(*s);
         }
         let first_bad = w
@@ -469,7 +521,13 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             .iter()
             .chain(w.unused.iter())
             .copied()
-            .chain(order.iter().enumerate().filter(|(pos, i)| pos != *i).map(|(pos, _)| pos))
+            .chain(
+                order
+                    .iter()
+                    .enumerate()
+                    .filter(|(pos, i)| pos != *i)
+                    .map(|(pos, _)| pos),
+            )
             .min();
         let sent: Vec<String> = ctx
             .certs
@@ -490,7 +548,10 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             &Facts::default(),
         ));
     }
-    if let PathEnd::Anchored { sent_as: Some(s), .. } = &w.end {
+    if let PathEnd::Anchored {
+        sent_as: Some(s), ..
+    } = &w.end
+    {
         out.push(ctx.finding(
             Code::RootSent,
             Severity::Info,
@@ -513,13 +574,27 @@ pub fn webpki_cross_check(ctx: &Ctx, ders: &[Vec<u8>], out: &mut Vec<Finding>) {
     }
     let Some(leaf_der) = ders.first() else { return };
     let leaf = CertificateDer::from(leaf_der.as_slice());
-    let inter: Vec<CertificateDer<'_>> = ders[1..].iter().map(|d| CertificateDer::from(d.as_slice())).collect();
+    let inter: Vec<CertificateDer<'_>> = ders[1..]
+        .iter()
+        .map(|d| CertificateDer::from(d.as_slice()))
+        .collect();
     let anchors = ctx.trust.webpki_anchors();
     let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(ctx.now.max(0) as u64));
-    let algs = crate::probe::provider().signature_verification_algorithms.all;
+    let algs = crate::probe::provider()
+        .signature_verification_algorithms
+        .all;
     let result = webpki::EndEntityCert::try_from(&leaf).and_then(|ee| {
-        ee.verify_for_usage(algs, &anchors, &inter, time, webpki::KeyUsage::server_auth(), None, None)?;
-        let name = ServerName::try_from(ctx.name.as_str()).map_err(|_| webpki::Error::MalformedDnsIdentifier)?;
+        ee.verify_for_usage(
+            algs,
+            &anchors,
+            &inter,
+            time,
+            webpki::KeyUsage::server_auth(),
+            None,
+            None,
+        )?;
+        let name = ServerName::try_from(ctx.name.as_str())
+            .map_err(|_| webpki::Error::MalformedDnsIdentifier)?;
         ee.verify_is_valid_for_subject_name(&name)
     });
     if let Err(e) = result {

@@ -27,8 +27,7 @@ pub fn bytes_for_terminal(b: &[u8]) -> String {
 }
 
 fn is_dangerous(c: char) -> bool {
-    c.is_control()
-        || matches!(c as u32, 0x200e | 0x200f | 0x202a..=0x202e | 0x2066..=0x2069)
+    c.is_control() || matches!(c as u32, 0x200e | 0x200f | 0x202a..=0x202e | 0x2066..=0x2069)
 }
 
 #[cfg(test)]

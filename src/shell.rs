@@ -5,7 +5,11 @@
 pub fn quote(s: &str) -> String {
     let safe = !s.is_empty()
         && s.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b':' | b'@' | b'%' | b'+' | b'=' | b',')
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'_' | b'-' | b'.' | b'/' | b':' | b'@' | b'%' | b'+' | b'=' | b','
+                )
         })
         && !s.starts_with('-')
         && !s.starts_with('=');

@@ -64,7 +64,9 @@ pub fn validate_dns_name(s: &str) -> Result<String, String> {
             return Err(format!("host name {shown:?} has an empty label"));
         }
         if label.len() > 63 {
-            return Err(format!("host name {shown:?} has a label longer than 63 characters"));
+            return Err(format!(
+                "host name {shown:?} has a label longer than 63 characters"
+            ));
         }
         if let Some(c) = label
             .chars()
@@ -130,7 +132,9 @@ impl Target {
                 return Err(bad("user names in URLs are not supported".into()));
             }
         } else if s.contains('/') {
-            return Err(bad("use host, host:port, [v6]:port or an https:// URL".into()));
+            return Err(bad(
+                "use host, host:port, [v6]:port or an https:// URL".into()
+            ));
         }
         let (host_s, port_s) = split_host_port(rest).map_err(bad)?;
         if let Some(p) = port_s {
@@ -213,7 +217,8 @@ pub struct ResolveRule {
 impl ResolveRule {
     pub fn parse(s: &str) -> Result<ResolveRule, String> {
         let shown = crate::sanitize::for_terminal(s);
-        let bad = |why: &str| format!("invalid --resolve {shown:?}: {why} (expected HOST:PORT:ADDR)");
+        let bad =
+            |why: &str| format!("invalid --resolve {shown:?}: {why} (expected HOST:PORT:ADDR)");
         let (host_s, rest) = if s.starts_with('[') {
             let close = s.find(']').ok_or_else(|| bad("missing ']'"))?;
             let r = s[close + 1..]
@@ -221,7 +226,8 @@ impl ResolveRule {
                 .ok_or_else(|| bad("missing ':PORT'"))?;
             (&s[..=close], r)
         } else {
-            s.split_once(':').ok_or_else(|| bad("missing ':PORT:ADDR'"))?
+            s.split_once(':')
+                .ok_or_else(|| bad("missing ':PORT:ADDR'"))?
         };
         let (port_s, addr_s) = rest.split_once(':').ok_or_else(|| bad("missing ':ADDR'"))?;
         let host = Host::parse(host_s).map_err(|e| bad(&e))?;
@@ -254,7 +260,10 @@ mod tests {
     #[test]
     fn target_forms() {
         let t = Target::parse("example.test", 443).unwrap();
-        assert_eq!((t.host.clone(), t.port), (Host::Dns("example.test".into()), 443));
+        assert_eq!(
+            (t.host.clone(), t.port),
+            (Host::Dns("example.test".into()), 443)
+        );
         let t = Target::parse("Example.TEST.:8443", 443).unwrap();
         assert_eq!(t.host_port(), "example.test:8443");
         let t = Target::parse("[::1]:8443", 443).unwrap();
@@ -304,7 +313,13 @@ mod tests {
         assert_eq!(r.addr, "::1".parse::<IpAddr>().unwrap());
         let r = ResolveRule::parse("a.test:443:::1").unwrap();
         assert_eq!(r.addr, "::1".parse::<IpAddr>().unwrap());
-        for bad in ["a.test", "a.test:443", "a.test:x:127.0.0.1", "a.test:443:nope", ":443:1.2.3.4"] {
+        for bad in [
+            "a.test",
+            "a.test:443",
+            "a.test:x:127.0.0.1",
+            "a.test:443:nope",
+            ":443:1.2.3.4",
+        ] {
             let e = ResolveRule::parse(bad).unwrap_err();
             assert!(e.contains("--resolve"), "{e}");
         }

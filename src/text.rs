@@ -11,7 +11,11 @@ struct Paint(bool);
 
 impl Paint {
     fn wrap(&self, code: &str, s: &str) -> String {
-        if self.0 { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
     }
     fn status(&self, s: Status) -> String {
         let (sym, word, code) = match s {
@@ -43,7 +47,11 @@ fn blame(r: &Report, f: &Finding) -> String {
         None => String::new(),
         Some(0) => " · leaf".to_string(),
         Some(i) => {
-            let name = r.chain.get(i).map(|c| c.info.display_name()).unwrap_or_default();
+            let name = r
+                .chain
+                .get(i)
+                .map(|c| c.info.display_name())
+                .unwrap_or_default();
             format!(" · cert #{i} {name}")
         }
     }
@@ -64,7 +72,13 @@ pub fn render(r: &Report, color: bool) -> String {
         facts.push(format!("name {}", r.name));
     }
     facts.push(format!("{} ms", r.elapsed_ms));
-    let _ = writeln!(o, "{}  {}  {}", p.status(r.status), p.bold(&r.target.host_port()), p.dim(&format!("({})", facts.join(", "))));
+    let _ = writeln!(
+        o,
+        "{}  {}  {}",
+        p.status(r.status),
+        p.bold(&r.target.host_port()),
+        p.dim(&format!("({})", facts.join(", ")))
+    );
     if let Some(d) = r.leaf_days_left()
         && r.status != Status::Error
     {
@@ -78,7 +92,13 @@ pub fn render(r: &Report, color: bool) -> String {
         );
     }
     for (n, f) in r.findings.iter().enumerate() {
-        let head = format!("{} {}  [{}{}]", p.severity(f.severity), f.title, f.code, blame(r, f));
+        let head = format!(
+            "{} {}  [{}{}]",
+            p.severity(f.severity),
+            f.title,
+            f.code,
+            blame(r, f)
+        );
         if n == 0 {
             let _ = writeln!(o, "   {}", p.bold(&head));
             for line in wrap(&f.detail, 90) {
@@ -88,7 +108,10 @@ pub fn render(r: &Report, color: bool) -> String {
                 let _ = writeln!(
                     o,
                     "     {}",
-                    p.dim(&format!("Chrome: {} · Firefox: {} · OpenSSL/curl: {}", f.clients.chrome, f.clients.firefox, f.clients.openssl))
+                    p.dim(&format!(
+                        "Chrome: {} · Firefox: {} · OpenSSL/curl: {}",
+                        f.clients.chrome, f.clients.firefox, f.clients.openssl
+                    ))
                 );
             }
             for (k, step) in f.fix.iter().enumerate() {

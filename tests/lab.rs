@@ -21,41 +21,122 @@ const EXPECT: &[(&str, Status, &[(&str, Severity, Option<usize>)])] = &[
     ("ip-ok", Status::Ok, &[]),
     ("no-sct", Status::Ok, &[]),
     ("expired", Status::Critical, &[("expired", C, Some(0))]),
-    ("expired-intermediate", Status::Critical, &[("expired", C, Some(1))]),
-    ("not-yet-valid", Status::Critical, &[("not-yet-valid", C, Some(0))]),
-    ("expiring-soon", Status::Warning, &[("expiring-soon", W, Some(0))]),
-    ("wrong-host", Status::Critical, &[("hostname-mismatch", C, Some(0))]),
-    ("cn-only", Status::Critical, &[("hostname-mismatch", C, Some(0))]),
-    ("wildcard-deep", Status::Critical, &[("hostname-mismatch", C, Some(0))]),
-    ("ip-mismatch", Status::Critical, &[("hostname-mismatch", C, Some(0))]),
-    ("self-signed", Status::Critical, &[("self-signed", C, Some(0))]),
+    (
+        "expired-intermediate",
+        Status::Critical,
+        &[("expired", C, Some(1))],
+    ),
+    (
+        "not-yet-valid",
+        Status::Critical,
+        &[("not-yet-valid", C, Some(0))],
+    ),
+    (
+        "expiring-soon",
+        Status::Warning,
+        &[("expiring-soon", W, Some(0))],
+    ),
+    (
+        "wrong-host",
+        Status::Critical,
+        &[("hostname-mismatch", C, Some(0))],
+    ),
+    (
+        "cn-only",
+        Status::Critical,
+        &[("hostname-mismatch", C, Some(0))],
+    ),
+    (
+        "wildcard-deep",
+        Status::Critical,
+        &[("hostname-mismatch", C, Some(0))],
+    ),
+    (
+        "ip-mismatch",
+        Status::Critical,
+        &[("hostname-mismatch", C, Some(0))],
+    ),
+    (
+        "self-signed",
+        Status::Critical,
+        &[("self-signed", C, Some(0))],
+    ),
     (
         "expired-self-signed-wrong-name",
         Status::Critical,
-        &[("self-signed", C, Some(0)), ("expired", C, Some(0)), ("hostname-mismatch", C, Some(0))],
+        &[
+            ("self-signed", C, Some(0)),
+            ("expired", C, Some(0)),
+            ("hostname-mismatch", C, Some(0)),
+        ],
     ),
-    ("untrusted-root", Status::Critical, &[("untrusted-root", C, Some(2))]),
-    ("incomplete-chain", Status::Critical, &[("incomplete-chain", C, Some(0))]),
-    ("chain-order", Status::Warning, &[("chain-order", W, Some(1)), ("root-sent", I, Some(1))]),
+    (
+        "untrusted-root",
+        Status::Critical,
+        &[("untrusted-root", C, Some(2))],
+    ),
+    (
+        "incomplete-chain",
+        Status::Critical,
+        &[("incomplete-chain", C, Some(0))],
+    ),
+    (
+        "chain-order",
+        Status::Warning,
+        &[("chain-order", W, Some(1)), ("root-sent", I, Some(1))],
+    ),
     ("root-sent", Status::Ok, &[("root-sent", I, Some(2))]),
-    ("weak-signature", Status::Critical, &[("weak-signature", C, Some(1))]),
+    (
+        "weak-signature",
+        Status::Critical,
+        &[("weak-signature", C, Some(1))],
+    ),
     ("weak-key", Status::Critical, &[("weak-key", C, Some(0))]),
-    ("invalid-purpose", Status::Critical, &[("invalid-purpose", C, Some(0))]),
-    ("ca-as-leaf", Status::Critical, &[("ca-as-leaf", C, Some(0))]),
-    ("name-constraints", Status::Critical, &[("name-constraints", C, Some(1))]),
-    ("long-validity", Status::Warning, &[("long-validity", W, Some(0))]),
+    (
+        "invalid-purpose",
+        Status::Critical,
+        &[("invalid-purpose", C, Some(0))],
+    ),
+    (
+        "ca-as-leaf",
+        Status::Critical,
+        &[("ca-as-leaf", C, Some(0))],
+    ),
+    (
+        "name-constraints",
+        Status::Critical,
+        &[("name-constraints", C, Some(1))],
+    ),
+    (
+        "long-validity",
+        Status::Warning,
+        &[("long-validity", W, Some(0))],
+    ),
     ("not-tls", Status::Error, &[("not-tls", C, None)]),
     ("silent", Status::Error, &[("timeout", C, None)]),
     ("closed", Status::Error, &[("unreachable", C, None)]),
-    ("tls10-only", Status::Error, &[("protocol-unsupported", C, None)]),
-    ("handshake-failure", Status::Error, &[("handshake-failed", C, None)]),
+    (
+        "tls10-only",
+        Status::Error,
+        &[("protocol-unsupported", C, None)],
+    ),
+    (
+        "handshake-failure",
+        Status::Error,
+        &[("handshake-failed", C, None)],
+    ),
 ];
 
 async fn check(lab: &Lab, id: &str, trust: &TrustStore) -> Report {
-    let t = lab.get(id).unwrap_or_else(|| panic!("lab has no scenario {id}"));
+    let t = lab
+        .get(id)
+        .unwrap_or_else(|| panic!("lab has no scenario {id}"));
     let mut target = Target::parse(&t.target(), 443).expect("lab target parses");
     if let Some(rule) = t.resolve() {
-        ResolveRule::apply(&[ResolveRule::parse(&rule).expect("lab resolve rule parses")], &mut target);
+        ResolveRule::apply(
+            &[ResolveRule::parse(&rule).expect("lab resolve rule parses")],
+            &mut target,
+        );
     }
     let opts = ProbeOptions {
         timeout: Duration::from_millis(1500),
@@ -71,7 +152,11 @@ fn lab_trust(lab: &Lab, origin: AnchorOrigin) -> TrustStore {
 }
 
 fn summary(r: &Report) -> Vec<(String, Severity, Option<usize>)> {
-    let mut v: Vec<_> = r.findings.iter().map(|f| (f.code.to_string(), f.severity, f.cert)).collect();
+    let mut v: Vec<_> = r
+        .findings
+        .iter()
+        .map(|f| (f.code.to_string(), f.severity, f.cert))
+        .collect();
     v.sort();
     v
 }
@@ -83,15 +168,20 @@ async fn every_lab_scenario_gets_exactly_its_findings() {
     let mut failures = Vec::new();
     for (id, status, want) in EXPECT {
         let r = check(&lab, id, &trust).await;
-        let mut want: Vec<(String, Severity, Option<usize>)> =
-            want.iter().map(|(c, s, i)| (c.to_string(), *s, *i)).collect();
+        let mut want: Vec<(String, Severity, Option<usize>)> = want
+            .iter()
+            .map(|(c, s, i)| (c.to_string(), *s, *i))
+            .collect();
         want.sort();
         let got = summary(&r);
         if got != want || r.status != *status {
             failures.push(format!(
                 "{id}: want {status:?} {want:?}\n   got {:?} {got:?}\n   {:#?}",
                 r.status,
-                r.findings.iter().map(|f| format!("{}: {}", f.title, f.detail)).collect::<Vec<_>>()
+                r.findings
+                    .iter()
+                    .map(|f| format!("{}: {}", f.title, f.detail))
+                    .collect::<Vec<_>>()
             ));
         }
     }
@@ -123,12 +213,21 @@ async fn details_name_the_reason() {
     assert!(d.contains("*.lab.test") && d.contains("one label"), "{d}");
     let r = check(&lab, "ip-mismatch", &trust).await;
     let d = detail(&r, "hostname-mismatch");
-    assert!(d.contains("IP") && d.contains("DNS:ip-mismatch.lab.test"), "{d}");
+    assert!(
+        d.contains("IP") && d.contains("DNS:ip-mismatch.lab.test"),
+        "{d}"
+    );
     let r = check(&lab, "wrong-host", &trust).await;
     let d = detail(&r, "hostname-mismatch");
-    assert!(d.contains("DNS:other.lab.test") && d.contains("DNS:www.other.lab.test"), "{d}");
+    assert!(
+        d.contains("DNS:other.lab.test") && d.contains("DNS:www.other.lab.test"),
+        "{d}"
+    );
     let r = check(&lab, "expired-intermediate", &trust).await;
-    assert!(detail(&r, "expired").contains("Intermediate"), "an expired intermediate is not an expired leaf");
+    assert!(
+        detail(&r, "expired").contains("Intermediate"),
+        "an expired intermediate is not an expired leaf"
+    );
     let r = check(&lab, "not-tls", &trust).await;
     assert!(detail(&r, "not-tls").contains("HTTP/1.1 400 Bad Request"));
     let r = check(&lab, "handshake-failure", &trust).await;

@@ -9,8 +9,8 @@ use certscope::report::Report;
 use certscope::target::Target;
 use certscope::trust::{AnchorOrigin, TrustStore};
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
 };
 use time::OffsetDateTime;
 
@@ -38,17 +38,34 @@ fn ca(cn: &str, nb: i64, na: i64) -> CertificateParams {
 }
 
 fn pki() -> Pki {
-    let root = CertifiedIssuer::self_signed(ca("Rules Root", T0 - 1000 * DAY, T0 + 3000 * DAY), KeyPair::generate().unwrap())
-        .expect("root");
+    let root = CertifiedIssuer::self_signed(
+        ca("Rules Root", T0 - 1000 * DAY, T0 + 3000 * DAY),
+        KeyPair::generate().unwrap(),
+    )
+    .expect("root");
     let root_der = root.der().to_vec();
-    let int = CertifiedIssuer::signed_by(ca("Rules Intermediate", T0 - 900 * DAY, T0 + 2000 * DAY), KeyPair::generate().unwrap(), &root)
-        .expect("intermediate");
+    let int = CertifiedIssuer::signed_by(
+        ca("Rules Intermediate", T0 - 900 * DAY, T0 + 2000 * DAY),
+        KeyPair::generate().unwrap(),
+        &root,
+    )
+    .expect("intermediate");
     Pki { root_der, int }
 }
 
-fn leaf(pki: &Pki, sans: &[&str], nb: i64, na: i64, tweak: impl FnOnce(&mut CertificateParams)) -> Vec<Vec<u8>> {
-    let mut p = CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>()).expect("params");
-    p.distinguished_name.push(DnType::CommonName, sans.first().copied().unwrap_or("cn.rules.test"));
+fn leaf(
+    pki: &Pki,
+    sans: &[&str],
+    nb: i64,
+    na: i64,
+    tweak: impl FnOnce(&mut CertificateParams),
+) -> Vec<Vec<u8>> {
+    let mut p = CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .expect("params");
+    p.distinguished_name.push(
+        DnType::CommonName,
+        sans.first().copied().unwrap_or("cn.rules.test"),
+    );
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     p.not_before = at(nb);
@@ -60,8 +77,11 @@ fn leaf(pki: &Pki, sans: &[&str], nb: i64, na: i64, tweak: impl FnOnce(&mut Cert
 }
 
 fn judge(pki: &Pki, chain: Vec<Vec<u8>>, name: &str, now: i64, opts: &DiagnoseOptions) -> Report {
-    let trust = TrustStore::from_ders(std::slice::from_ref(&pki.root_der), AnchorOrigin::CaFile("rules-root.pem".into()))
-        .expect("anchor");
+    let trust = TrustStore::from_ders(
+        std::slice::from_ref(&pki.root_der),
+        AnchorOrigin::CaFile("rules-root.pem".into()),
+    )
+    .expect("anchor");
     let obs = Observation {
         target: if name.contains(':') {
             Target::parse(&format!("[{name}]:443"), 443)
@@ -81,7 +101,11 @@ fn judge(pki: &Pki, chain: Vec<Vec<u8>>, name: &str, now: i64, opts: &DiagnoseOp
 }
 
 fn codes(r: &Report) -> Vec<(String, Severity)> {
-    let mut v: Vec<_> = r.findings.iter().map(|f| (f.code.to_string(), f.severity)).collect();
+    let mut v: Vec<_> = r
+        .findings
+        .iter()
+        .map(|f| (f.code.to_string(), f.severity))
+        .collect();
     v.sort();
     v
 }
@@ -108,7 +132,13 @@ fn clock_edges_around_not_before_and_not_after() {
     ];
     for (now, want) in table {
         let r = judge(&pki, chain.clone(), "edge.rules.test", *now, &d);
-        assert_eq!(&codes(&r), want, "at notBefore{:+}s / notAfter{:+}s", now - nb, now - na);
+        assert_eq!(
+            &codes(&r),
+            want,
+            "at notBefore{:+}s / notAfter{:+}s",
+            now - nb,
+            now - na
+        );
         if let Some(f) = r.findings.first() {
             assert_eq!(f.cert, Some(0));
         }
@@ -118,21 +148,42 @@ fn clock_edges_around_not_before_and_not_after() {
 #[test]
 fn expired_intermediate_is_blamed_not_the_leaf() {
     let pki = pki();
-    let root = CertifiedIssuer::self_signed(ca("Edge Root", T0 - 1000 * DAY, T0 + 3000 * DAY), KeyPair::generate().unwrap()).unwrap();
+    let root = CertifiedIssuer::self_signed(
+        ca("Edge Root", T0 - 1000 * DAY, T0 + 3000 * DAY),
+        KeyPair::generate().unwrap(),
+    )
+    .unwrap();
     let int_na = T0 + 10 * DAY;
-    let int = CertifiedIssuer::signed_by(ca("Edge Intermediate", T0 - 100 * DAY, int_na), KeyPair::generate().unwrap(), &root).unwrap();
+    let int = CertifiedIssuer::signed_by(
+        ca("Edge Intermediate", T0 - 100 * DAY, int_na),
+        KeyPair::generate().unwrap(),
+        &root,
+    )
+    .unwrap();
     let mut p = CertificateParams::new(vec!["i.rules.test".to_string()]).unwrap();
     p.not_before = at(T0);
     p.not_after = at(T0 + 60 * DAY);
     let key = KeyPair::generate().unwrap();
-    let chain = vec![p.signed_by(&key, &int).unwrap().der().to_vec(), int.der().to_vec()];
+    let chain = vec![
+        p.signed_by(&key, &int).unwrap().der().to_vec(),
+        int.der().to_vec(),
+    ];
     let trust_root = root.der().to_vec();
-    let pki2 = Pki { root_der: trust_root, int: pki.int };
+    let pki2 = Pki {
+        root_der: trust_root,
+        int: pki.int,
+    };
     for (now, want) in [
         (int_na, vec![c("expiring-soon", Severity::Warning)]),
         (int_na + 1, vec![c("expired", Severity::Critical)]),
     ] {
-        let r = judge(&pki2, chain.clone(), "i.rules.test", now, &DiagnoseOptions::default());
+        let r = judge(
+            &pki2,
+            chain.clone(),
+            "i.rules.test",
+            now,
+            &DiagnoseOptions::default(),
+        );
         assert_eq!(codes(&r), want);
         assert_eq!(r.findings[0].cert, Some(1), "the intermediate is at fault");
     }
@@ -158,7 +209,12 @@ fn expiry_window_follows_the_lifetime_rule() {
         let chain = leaf(&pki, &["w.rules.test"], T0, na, |_| {});
         let r = judge(&pki, chain, "w.rules.test", na - left, &d);
         let got = codes(&r) == vec![c("expiring-soon", Severity::Warning)];
-        assert_eq!(got, warns, "lifetime {life}d, {left}s left: {:?}", codes(&r));
+        assert_eq!(
+            got,
+            warns,
+            "lifetime {life}d, {left}s left: {:?}",
+            codes(&r)
+        );
         if !warns {
             assert_eq!(r.status, Status::Ok);
         }
@@ -166,12 +222,48 @@ fn expiry_window_follows_the_lifetime_rule() {
     // --warn-days and --crit-days override.
     let na = T0 + 90 * DAY;
     let chain = leaf(&pki, &["w.rules.test"], T0, na, |_| {});
-    let o = DiagnoseOptions { warn_days: Some(10), crit_days: None };
-    assert!(codes(&judge(&pki, chain.clone(), "w.rules.test", na - 11 * DAY, &o)).is_empty());
-    assert_eq!(codes(&judge(&pki, chain.clone(), "w.rules.test", na - 9 * DAY, &o)), vec![c("expiring-soon", Severity::Warning)]);
-    let o = DiagnoseOptions { warn_days: None, crit_days: Some(7) };
-    assert_eq!(codes(&judge(&pki, chain.clone(), "w.rules.test", na - 6 * DAY, &o)), vec![c("expiring-soon", Severity::Critical)]);
-    assert_eq!(codes(&judge(&pki, chain, "w.rules.test", na - 8 * DAY, &o)), vec![c("expiring-soon", Severity::Warning)]);
+    let o = DiagnoseOptions {
+        warn_days: Some(10),
+        crit_days: None,
+    };
+    assert!(
+        codes(&judge(
+            &pki,
+            chain.clone(),
+            "w.rules.test",
+            na - 11 * DAY,
+            &o
+        ))
+        .is_empty()
+    );
+    assert_eq!(
+        codes(&judge(
+            &pki,
+            chain.clone(),
+            "w.rules.test",
+            na - 9 * DAY,
+            &o
+        )),
+        vec![c("expiring-soon", Severity::Warning)]
+    );
+    let o = DiagnoseOptions {
+        warn_days: None,
+        crit_days: Some(7),
+    };
+    assert_eq!(
+        codes(&judge(
+            &pki,
+            chain.clone(),
+            "w.rules.test",
+            na - 6 * DAY,
+            &o
+        )),
+        vec![c("expiring-soon", Severity::Critical)]
+    );
+    assert_eq!(
+        codes(&judge(&pki, chain, "w.rules.test", na - 8 * DAY, &o)),
+        vec![c("expiring-soon", Severity::Warning)]
+    );
 }
 
 #[test]
@@ -185,11 +277,22 @@ fn lifetime_limits() {
         (825 * DAY + 1, vec![c("long-validity", Severity::Critical)]),
     ] {
         let chain = leaf(&pki, &["l.rules.test"], T0, T0 + span, |_| {});
-        assert_eq!(codes(&judge(&pki, chain, "l.rules.test", now, &DiagnoseOptions::default())), want, "span {span}s");
+        assert_eq!(
+            codes(&judge(
+                &pki,
+                chain,
+                "l.rules.test",
+                now,
+                &DiagnoseOptions::default()
+            )),
+            want,
+            "span {span}s"
+        );
     }
 }
 
 #[test]
+#[allow(clippy::type_complexity)]
 fn name_matching_cases() {
     let pki = pki();
     let now = T0 + DAY;
@@ -199,10 +302,20 @@ fn name_matching_cases() {
     let table: &[(&[&str], &str, &Vec<(String, Severity)>, &str)] = &[
         (&["*.w.rules.test"], "a.w.rules.test", &ok, ""),
         (&["*.w.rules.test"], "w.rules.test", &bad, "not among"),
-        (&["*.w.rules.test"], "a.b.w.rules.test", &bad, "exactly one label"),
+        (
+            &["*.w.rules.test"],
+            "a.b.w.rules.test",
+            &bad,
+            "exactly one label",
+        ),
         (&["exact.rules.test"], "exact.rules.test", &ok, ""),
         (&["Mixed.Rules.Test"], "mixed.rules.test", &ok, ""),
-        (&["exact.rules.test"], "other.rules.test", &bad, "DNS:exact.rules.test"),
+        (
+            &["exact.rules.test"],
+            "other.rules.test",
+            &bad,
+            "DNS:exact.rules.test",
+        ),
         (&["127.0.0.1"], "127.0.0.1", &ok, ""),
         (&["::1"], "::1", &ok, ""),
         (&["dns.rules.test"], "127.0.0.1", &bad, "IP address"),
@@ -213,14 +326,19 @@ fn name_matching_cases() {
     for (sans, name, want, phrase) in table {
         let chain = leaf(&pki, sans, T0, T0 + 90 * DAY, |p| {
             if sans.is_empty() {
-                p.distinguished_name.push(DnType::CommonName, "cn.rules.test");
+                p.distinguished_name
+                    .push(DnType::CommonName, "cn.rules.test");
             }
         });
         let r = judge(&pki, chain, name, now, &DiagnoseOptions::default());
         assert_eq!(&codes(&r), *want, "{sans:?} asked {name}");
         if !phrase.is_empty() {
             let f = &r.findings[0];
-            assert!(f.detail.contains(phrase), "{sans:?} asked {name}: {}", f.detail);
+            assert!(
+                f.detail.contains(phrase),
+                "{sans:?} asked {name}: {}",
+                f.detail
+            );
         }
     }
 }
@@ -234,13 +352,31 @@ fn every_problem_is_reported_not_just_the_first() {
     let key = KeyPair::generate().unwrap();
     let cert = p.self_signed(&key).unwrap();
     let pki = pki();
-    let r = judge(&pki, vec![cert.der().to_vec()], "wrong.rules.test", T0, &DiagnoseOptions::default());
+    let r = judge(
+        &pki,
+        vec![cert.der().to_vec()],
+        "wrong.rules.test",
+        T0,
+        &DiagnoseOptions::default(),
+    );
     assert_eq!(
         codes(&r),
-        vec![c("expired", Severity::Critical), c("hostname-mismatch", Severity::Critical), c("self-signed", Severity::Critical)]
+        vec![
+            c("expired", Severity::Critical),
+            c("hostname-mismatch", Severity::Critical),
+            c("self-signed", Severity::Critical)
+        ]
     );
-    assert_eq!(r.findings[0].code.as_str(), "self-signed", "root cause first");
-    assert!(r.findings.iter().all(|f| !f.fix.is_empty() && f.fix.iter().any(|s| s.command.is_some())));
+    assert_eq!(
+        r.findings[0].code.as_str(),
+        "self-signed",
+        "root cause first"
+    );
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| !f.fix.is_empty() && f.fix.iter().any(|s| s.command.is_some()))
+    );
 }
 
 #[test]
@@ -250,14 +386,35 @@ fn untrusted_and_incomplete_and_self_signed_are_told_apart() {
     let now = T0 + DAY;
     let full = leaf(&pki, &["t.rules.test"], T0, T0 + 90 * DAY, |_| {});
     // Trusted: nothing to say.
-    assert!(codes(&judge(&pki, full.clone(), "t.rules.test", now, &DiagnoseOptions::default())).is_empty());
+    assert!(
+        codes(&judge(
+            &pki,
+            full.clone(),
+            "t.rules.test",
+            now,
+            &DiagnoseOptions::default()
+        ))
+        .is_empty()
+    );
     // Leaf only: incomplete chain.
-    let r = judge(&pki, vec![full[0].clone()], "t.rules.test", now, &DiagnoseOptions::default());
+    let r = judge(
+        &pki,
+        vec![full[0].clone()],
+        "t.rules.test",
+        now,
+        &DiagnoseOptions::default(),
+    );
     assert_eq!(codes(&r), vec![c("incomplete-chain", Severity::Critical)]);
     // Full chain plus its root, judged against a store that lacks it: untrusted root, blamed on the root.
     let mut sent = full.clone();
     sent.push(pki.root_der.clone());
-    let r = judge(&other, sent, "t.rules.test", now, &DiagnoseOptions::default());
+    let r = judge(
+        &other,
+        sent,
+        "t.rules.test",
+        now,
+        &DiagnoseOptions::default(),
+    );
     assert_eq!(codes(&r), vec![c("untrusted-root", Severity::Critical)]);
     assert_eq!(r.findings[0].cert, Some(2));
 }
