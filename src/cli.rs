@@ -60,7 +60,7 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "STORE", default_value = "mozilla", value_parser = parse_store)]
     pub trust_store: StoreKind,
     /// Bound on each network step (resolve, connect, handshake), in seconds.
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
+    #[arg(long, value_name = "SECS", default_value = "10", allow_negative_numbers = true, value_parser = parse_timeout)]
     pub timeout: f64,
     /// How many targets to probe in parallel.
     #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]

@@ -50,18 +50,13 @@ pub fn trust_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         PathEnd::Anchored { .. } => {}
         PathEnd::SelfSignedUntrusted { top: 0 } => {
             let leaf = &certs[0];
-            let ca = if leaf.is_ca {
-                " It is also a CA certificate served as the server certificate."
-            } else {
-                ""
-            };
             out.push(ctx.finding(
                 Code::SelfSigned,
                 Severity::Critical,
                 Some(0),
                 format!("Self-signed certificate ({})", leaf.display_name()),
                 format!(
-                    "The leaf certificate '{}' is signed by its own key and is not in the trust store ({store}), so nothing vouches for it.{ca} SHA-256 {}.",
+                    "The leaf certificate '{}' is signed by its own key and is not in the trust store ({store}), so nothing vouches for it. SHA-256 {}.",
                     leaf.subject, leaf.sha256
                 ),
                 &Facts::default(),
