@@ -20,15 +20,23 @@ and the commands that fix it.\n\n\
 Exit codes of `check` follow the Nagios convention: 0 ok, 1 warning, 2 critical, \
 3 error or bad input (the worst target wins)."
 )]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Targets for the TUI: host, host:port, [v6addr]:port or https://host[:port]/...
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+    #[command(flatten)]
+    pub probe: ProbeArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Diagnose targets without the TUI, print a report, exit with the status.
     Check(CheckArgs),
+    /// Open the TUI on the built-in offline lab of broken servers (no network needed).
+    Demo,
     /// Run the built-in lab of loopback TLS servers (one per broken setup) and
     /// print the `certscope check` command line for each. Ctrl-C stops it.
     Lab(LabArgs),
@@ -46,6 +54,7 @@ pub enum Format {
 
 /// Options shared by the TUI and `check`.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Probe options")]
 pub struct ProbeArgs {
     /// Server name to send (SNI) and verify against (default: the target's host).
     #[arg(long, value_name = "NAME")]
@@ -99,6 +108,22 @@ pub struct LabArgs {
     /// Write the lab's CA file (ca.pem) into this directory (default: a temporary one).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+/// Probe options for `certscope demo`: the defaults, with a short timeout
+/// so the lab's silent server times out quickly.
+pub fn demo_probe_args() -> ProbeArgs {
+    ProbeArgs {
+        sni: None,
+        resolve: Vec::new(),
+        ca_file: Vec::new(),
+        trust_store: StoreKind::Mozilla,
+        timeout: 3.0,
+        concurrency: 64,
+        warn_days: None,
+        crit_days: None,
+        at: None,
+    }
 }
 
 fn parse_resolve(s: &str) -> Result<ResolveRule, String> {

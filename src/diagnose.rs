@@ -154,6 +154,7 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
         path: Vec::new(),
         findings: Vec::new(),
         error: obs.error.clone(),
+        reproduce: fix.reproduce(),
     };
     if certs.is_empty()
         || obs

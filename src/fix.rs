@@ -253,9 +253,10 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
             reload(),
             verify(ctx),
         ],
-        RootSent => vec![FixStep::note(
-            "Optional: drop the root certificate from the chain file; clients use their own copy",
-        )],
+        RootSent => vec![
+            FixStep::cmd("See what the server sends: the last certificate is the root", ctx.show_chain()),
+            FixStep::note("Optional: drop the root certificate from the chain file; clients use their own copy"),
+        ],
         WeakSignature => vec![
             FixStep::cmd("See the signature algorithms in the served chain", format!(
                 "openssl s_client -connect {}{} -showcerts </dev/null 2>/dev/null | grep -E 'sigalg|s:'",
@@ -294,7 +295,7 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
         ],
         NameConstraints => vec![
             FixStep::cmd("See the intermediates' name constraints", format!(
-                "openssl s_client -connect {}{} -showcerts </dev/null 2>/dev/null | awk '/BEGIN CERT/,/END CERT/' | openssl storeutl -noout -text -certs /dev/stdin | grep -A3 'Name Constraints'",
+                "openssl s_client -connect {}{} -showcerts </dev/null 2>/dev/null | openssl crl2pkcs7 -nocrl -certfile /dev/stdin | openssl pkcs7 -print_certs -text -noout | grep -A3 'Name Constraints'",
                 quote(&ctx.connect),
                 ctx.servername()
             )),
@@ -304,25 +305,51 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
             FixStep::note("Reissue with a lifetime of at most 398 days (public CAs issue at most that; Apple refuses more than 825 days)"),
             FixStep::cmd("For a private CA signing with OpenSSL", "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -days 397 -copy_extensions copy -out server.pem"),
         ],
-        NoSct => vec![FixStep::note(
-            "Reissue from a CA that logs to Certificate Transparency and embeds SCTs (every public CA does today)",
-        )],
+        NoSct => vec![
+            FixStep::cmd(
+                "Confirm the served certificate carries no SCT list",
+                format!(
+                    "openssl s_client -connect {}{} </dev/null 2>/dev/null | openssl x509 -noout -ext ct_precert_scts",
+                    quote(&ctx.connect),
+                    ctx.servername()
+                ),
+            ),
+            FixStep::note("Reissue from a CA that logs to Certificate Transparency and embeds SCTs (every public CA does today)"),
+        ],
         VerificationFailed => vec![
             FixStep::cmd("Reproduce with OpenSSL", ctx.reproduce()),
             FixStep::note("Rebuild the chain file from the certificates your CA delivered, leaf first"),
         ],
-        Unreachable => vec![
-            FixStep::cmd("Check the name resolves and the port answers", format!("getent hosts {} ; nc -vz -w 5 {}", quote(&ctx.name), ctx.connect.rsplit_once(':').map(|(h, p)| format!("{} {}", quote(h.trim_matches(['[', ']'])), quote(p))).unwrap_or_default())),
+        Unreachable => vec![FixStep::cmd(
+            "Check the name resolves and the port answers",
+            format!("getent hosts {} ; nc -vz -w 5 {}", quote(&ctx.name), nc_args(&ctx.connect)),
+        )],
+        Timeout => vec![
+            FixStep::cmd("Check that the port answers at all", format!("nc -vz -w 5 {}", nc_args(&ctx.connect))),
+            FixStep::note("Check firewalls and that the service listens on this port; raise --timeout for slow links"),
         ],
-        Timeout => vec![FixStep::note("Check firewalls and that the service listens on this port; raise --timeout for slow links")],
-        NotTls => vec![FixStep::note("Use the TLS port of this service (443 for HTTPS), or --starttls PROTO for protocols that upgrade in plaintext")],
+        NotTls => vec![
+            FixStep::cmd("See what the port speaks", format!("printf 'HEAD / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 {} | head -n 3", nc_args(&ctx.connect))),
+            FixStep::note("Use the TLS port of this service (443 for HTTPS), or --starttls PROTO for protocols that upgrade in plaintext"),
+        ],
         ProtocolUnsupported => vec![
             FixStep::note("Enable TLS 1.2 and TLS 1.3 on the server (nginx: `ssl_protocols TLSv1.2 TLSv1.3;`)"),
             FixStep::cmd("Confirm which versions the server speaks", format!("openssl s_client -connect {}{} -tls1_2 </dev/null", quote(&ctx.connect), ctx.servername())),
         ],
-        StarttlsFailed => vec![FixStep::note("Enable STARTTLS on the server, or use the implicit-TLS port")],
+        StarttlsFailed => vec![
+            FixStep::cmd("See what the server offers (SMTP shown)", format!("openssl s_client -connect {} -starttls smtp </dev/null", quote(&ctx.connect))),
+            FixStep::note("Enable STARTTLS on the server, or use the implicit-TLS port"),
+        ],
         HandshakeFailed => vec![FixStep::cmd("Reproduce with OpenSSL to see the alert", ctx.reproduce())],
         Revoked | RevocationUnknown | MustStapleMissing => vec![verify(ctx)],
+    }
+}
+
+/// `host port` for nc, from `host:port` / `[v6]:port`, both quoted.
+fn nc_args(connect: &str) -> String {
+    match connect.rsplit_once(':') {
+        Some((h, p)) => format!("{} {}", quote(h.trim_matches(['[', ']'])), quote(p)),
+        None => quote(connect),
     }
 }
 
@@ -352,10 +379,11 @@ mod tests {
     }
 
     #[test]
-    fn every_problem_code_has_a_step() {
+    fn every_code_has_a_step_with_a_command() {
         let ctx = FixContext::new("[::1]:8443".into(), "::1".into());
         for code in Code::ALL {
-            assert!(!steps(*code, &ctx, &Facts::default()).is_empty(), "{code}");
+            let s = steps(*code, &ctx, &Facts::default());
+            assert!(s.iter().any(|x| x.command.is_some()), "{code} has no command");
         }
         assert!(ctx.reproduce().contains("-verify_ip ::1"));
         assert!(!ctx.reproduce().contains("-servername"));

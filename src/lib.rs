@@ -21,4 +21,7 @@ pub mod sanitize;
 pub mod shell;
 pub mod target;
 pub mod text;
+#[doc(hidden)]
+pub mod testkit;
 pub mod trust;
+pub mod tui;

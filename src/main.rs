@@ -52,9 +52,24 @@ fn main() -> ExitCode {
                 }
             },
             Some(Command::Lab(args)) => run_lab(args).await,
+            Some(Command::Demo) => run_demo().await,
             None => {
-                eprintln!("certscope: the interactive TUI is not built yet; use `certscope check TARGET...` or `certscope lab` (see certscope --help)");
-                3
+                if cli.targets.is_empty() {
+                    eprintln!("certscope: error: no targets given; try `certscope demo`, or `certscope HOST...` (see certscope --help)");
+                    return 3;
+                }
+                let plan = match certscope::check::plan(&cli.targets, &cli.probe) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        eprintln!("certscope: error: {e}");
+                        return 3;
+                    }
+                };
+                let defaults = certscope::tui::model::AddDefaults {
+                    sni: None,
+                    resolve: cli.probe.resolve.clone(),
+                };
+                tui_exit(certscope::tui::runtime::run(plan, defaults).await)
             }
         }
     });
@@ -84,4 +99,51 @@ async fn run_lab(args: certscope::cli::LabArgs) -> i32 {
     let _ = tokio::signal::ctrl_c().await;
     lab.shutdown();
     0
+}
+
+fn tui_exit(r: Result<i32, String>) -> i32 {
+    match r {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("certscope: error: {e}");
+            3
+        }
+    }
+}
+
+/// `certscope demo`: the lab in-process, and the TUI over every lab target,
+/// trusting the lab's CA.
+async fn run_demo() -> i32 {
+    use certscope::lab::{Lab, LabOptions};
+    let lab = match Lab::start(LabOptions::default()).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("certscope: error: cannot start the lab: {e:#}");
+            return 3;
+        }
+    };
+    let targets: Vec<String> = lab.targets.iter().map(|t| t.target()).collect();
+    let mut args = certscope::cli::demo_probe_args();
+    args.ca_file = vec![lab.ca_file.clone()];
+    for t in &lab.targets {
+        if let Some(rule) = t.resolve()
+            && let Ok(r) = certscope::target::ResolveRule::parse(&rule)
+        {
+            args.resolve.push(r);
+        }
+    }
+    let plan = match certscope::check::plan(&targets, &args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("certscope: error: {e}");
+            return 3;
+        }
+    };
+    let defaults = certscope::tui::model::AddDefaults {
+        sni: None,
+        resolve: args.resolve.clone(),
+    };
+    let code = tui_exit(certscope::tui::runtime::run(plan, defaults).await);
+    lab.shutdown();
+    code
 }

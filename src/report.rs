@@ -51,6 +51,8 @@ pub struct Report {
     /// Root cause first.
     pub findings: Vec<Finding>,
     pub error: Option<ConnFailure>,
+    /// The `openssl s_client` line that reproduces the verdict.
+    pub reproduce: String,
 }
 
 impl Report {

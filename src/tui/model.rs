@@ -1,0 +1,331 @@
+//! The TUI's state. Only `update` changes it; rendering reads it.
+
+use crate::finding::{Severity, Status};
+use crate::report::Report;
+use crate::target::{ResolveRule, Target};
+
+/// Where a host's probe is.
+#[derive(Debug, Clone)]
+pub enum HostState {
+    Queued,
+    /// Probing since `since_ms` (model clock).
+    Connecting { since_ms: u64 },
+    Done(Box<Report>),
+    /// The probe task itself failed (not a TLS failure: those are reports).
+    Failed(String),
+}
+
+/// One row of the host list.
+#[derive(Debug, Clone)]
+pub struct Host {
+    pub target: Target,
+    pub state: HostState,
+    /// Bumped on every (re-)probe; results of older generations are dropped.
+    pub generation: u64,
+}
+
+impl Host {
+    pub fn new(target: Target) -> Host {
+        Host {
+            target,
+            state: HostState::Queued,
+            generation: 0,
+        }
+    }
+
+    pub fn report(&self) -> Option<&Report> {
+        match &self.state {
+            HostState::Done(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Status used for sorting and the row symbol (`None` while pending).
+    pub fn status(&self) -> Option<Status> {
+        match &self.state {
+            HostState::Done(r) => Some(r.status),
+            HostState::Failed(_) => Some(Status::Error),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Hosts,
+    Tree,
+    Diagnosis,
+}
+
+impl Focus {
+    pub const ORDER: [Focus; 3] = [Focus::Hosts, Focus::Tree, Focus::Diagnosis];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortMode {
+    /// Worst first, then name.
+    Severity,
+    Name,
+    /// Fewest days left first.
+    Expiry,
+}
+
+impl SortMode {
+    pub fn next(self) -> SortMode {
+        match self {
+            SortMode::Severity => SortMode::Name,
+            SortMode::Name => SortMode::Expiry,
+            SortMode::Expiry => SortMode::Severity,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            SortMode::Severity => "severity",
+            SortMode::Name => "name",
+            SortMode::Expiry => "expiry",
+        }
+    }
+}
+
+/// One entry of the copy menu: exactly the text that will be copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyItem {
+    pub label: String,
+    pub text: String,
+}
+
+/// A modal layer over the panes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help,
+    CopyMenu { items: Vec<CopyItem>, selected: usize },
+    AddHost { input: String, error: Option<String> },
+    SaveChain { input: String, error: Option<String> },
+}
+
+/// The full-screen certificate detail view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detail {
+    /// Index into the selected report's chain.
+    pub cert: usize,
+    pub scroll: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub text: String,
+    pub kind: MessageKind,
+}
+
+/// Defaults applied to hosts added with `a`.
+#[derive(Debug, Clone, Default)]
+pub struct AddDefaults {
+    pub sni: Option<String>,
+    pub resolve: Vec<ResolveRule>,
+}
+
+/// The whole TUI state.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub hosts: Vec<Host>,
+    /// Indices into `hosts` after filtering and sorting: the rows shown.
+    pub view: Vec<usize>,
+    /// Position in `view` of the selected row.
+    pub selected: usize,
+    pub focus: Focus,
+    pub sort: SortMode,
+    pub filter: String,
+    /// The `/` filter prompt is open.
+    pub filter_editing: bool,
+    /// Selected row of the chain tree (index into the report's chain).
+    pub tree_selected: usize,
+    pub tree_collapsed: bool,
+    /// Selected fix command in the diagnosis pane (index into `fix_commands`).
+    pub fix_selected: usize,
+    pub diag_scroll: u16,
+    pub overlay: Overlay,
+    pub detail: Option<Detail>,
+    pub message: Option<Message>,
+    /// Wall clock, unix seconds (days left are computed against it).
+    pub now_unix: i64,
+    /// Monotonic milliseconds since start, for spinners.
+    pub now_ms: u64,
+    /// Terminal size (columns, rows).
+    pub size: (u16, u16),
+    pub color: bool,
+    pub quit: bool,
+    pub add_defaults: AddDefaults,
+}
+
+impl Model {
+    pub fn new(targets: Vec<Target>, now_unix: i64) -> Model {
+        let mut m = Model {
+            hosts: targets.into_iter().map(Host::new).collect(),
+            view: Vec::new(),
+            selected: 0,
+            focus: Focus::Hosts,
+            sort: SortMode::Severity,
+            filter: String::new(),
+            filter_editing: false,
+            tree_selected: 0,
+            tree_collapsed: false,
+            fix_selected: 0,
+            diag_scroll: 0,
+            overlay: Overlay::None,
+            detail: None,
+            message: None,
+            now_unix,
+            now_ms: 0,
+            size: (80, 24),
+            color: true,
+            quit: false,
+            add_defaults: AddDefaults::default(),
+        };
+        m.refresh_view();
+        m
+    }
+
+    /// The host under the cursor.
+    pub fn selected_host(&self) -> Option<&Host> {
+        self.view.get(self.selected).and_then(|i| self.hosts.get(*i))
+    }
+
+    pub fn selected_index(&self) -> Option<usize> {
+        self.view.get(self.selected).copied()
+    }
+
+    pub fn selected_report(&self) -> Option<&Report> {
+        self.selected_host().and_then(Host::report)
+    }
+
+    /// Findings shown in the diagnosis pane: all of the host's, or, when the
+    /// tree has focus, those blaming the selected certificate.
+    pub fn shown_findings(&self) -> Vec<&crate::finding::Finding> {
+        let Some(r) = self.selected_report() else {
+            return Vec::new();
+        };
+        if self.focus == Focus::Tree || self.detail.is_some() {
+            let sel = self.tree_selected;
+            r.findings.iter().filter(|f| f.cert == Some(sel)).collect()
+        } else {
+            r.findings.iter().collect()
+        }
+    }
+
+    /// Every fix command in the diagnosis pane, in display order:
+    /// (finding index among shown findings, step number, command).
+    pub fn fix_commands(&self) -> Vec<(usize, usize, String)> {
+        let mut v = Vec::new();
+        for (fi, f) in self.shown_findings().iter().enumerate() {
+            for (si, s) in f.fix.iter().enumerate() {
+                if let Some(c) = &s.command {
+                    v.push((fi, si, c.clone()));
+                }
+            }
+        }
+        v
+    }
+
+    /// The fix command the cursor is on (or the first one).
+    pub fn selected_fix_command(&self) -> Option<String> {
+        let cmds = self.fix_commands();
+        cmds.get(self.fix_selected)
+            .or_else(|| cmds.first())
+            .map(|(_, _, c)| c.clone())
+    }
+
+    /// Recompute `view` from the filter and sort mode, keeping the
+    /// selected host selected when it is still shown.
+    pub fn refresh_view(&mut self) {
+        let keep = self.selected_index();
+        let needle = self.filter.to_ascii_lowercase();
+        let mut view: Vec<usize> = (0..self.hosts.len())
+            .filter(|&i| {
+                needle.is_empty() || {
+                    let h = &self.hosts[i];
+                    let title = h
+                        .report()
+                        .and_then(|r| r.root_cause())
+                        .map(|f| f.title.to_ascii_lowercase())
+                        .unwrap_or_default();
+                    h.target.host_port().to_ascii_lowercase().contains(&needle) || title.contains(&needle)
+                }
+            })
+            .collect();
+        let hosts = &self.hosts;
+        match self.sort {
+            SortMode::Severity => view.sort_by(|a, b| {
+                rank(&hosts[*b])
+                    .cmp(&rank(&hosts[*a]))
+                    .then_with(|| hosts[*a].target.host_port().cmp(&hosts[*b].target.host_port()))
+                    .then(a.cmp(b))
+            }),
+            SortMode::Name => view.sort_by(|a, b| {
+                hosts[*a]
+                    .target
+                    .host_port()
+                    .cmp(&hosts[*b].target.host_port())
+                    .then(a.cmp(b))
+            }),
+            SortMode::Expiry => view.sort_by(|a, b| {
+                let d = |h: &Host| h.report().and_then(Report::leaf_days_left).unwrap_or(i64::MAX);
+                d(&hosts[*a]).cmp(&d(&hosts[*b])).then(a.cmp(b))
+            }),
+        }
+        self.view = view;
+        self.selected = keep
+            .and_then(|k| self.view.iter().position(|i| *i == k))
+            .unwrap_or(0)
+            .min(self.view.len().saturating_sub(1));
+    }
+
+    pub fn set_message(&mut self, text: impl Into<String>, kind: MessageKind) {
+        self.message = Some(Message {
+            text: crate::sanitize::for_terminal(&text.into()),
+            kind,
+        });
+    }
+}
+
+/// Sort rank: error > critical > warning > ok > pending.
+fn rank(h: &Host) -> u8 {
+    match h.status() {
+        Some(Status::Error) => 5,
+        Some(Status::Critical) => 4,
+        Some(Status::Warning) => 3,
+        Some(Status::Ok) => 2,
+        None => 1,
+    }
+}
+
+/// Symbol and word for a status, so severity reads without color.
+pub fn status_symbol(s: Option<Status>) -> (&'static str, &'static str) {
+    match s {
+        Some(Status::Ok) => ("✓", "ok"),
+        Some(Status::Warning) => ("!", "warn"),
+        Some(Status::Critical) => ("✗", "crit"),
+        Some(Status::Error) => ("?", "error"),
+        None => ("…", "pending"),
+    }
+}
+
+pub fn severity_symbol(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "i",
+        Severity::Warning => "!",
+        Severity::Critical => "✗",
+    }
+}
+
+/// First visible row of a list of `height` rows that keeps `selected` in
+/// view (the renderer and mouse hit-testing share this rule).
+pub fn list_offset(selected: usize, height: usize) -> usize {
+    if height == 0 { 0 } else { selected.saturating_sub(height - 1) }
+}

@@ -1,0 +1,267 @@
+//! The event loop: terminal lifecycle, input thread, probe tasks, effects.
+//!
+//! Render on demand: a dirty flag, drain the event batch, draw at most every
+//! 16 ms, nothing while idle. Background tasks never touch the model: each
+//! probe sends its result over the channel, tagged with its generation.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use crossterm::{cursor, execute};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::AbortHandle;
+
+use super::clipboard::Clipboard;
+use super::model::{AddDefaults, HostState, Model};
+use super::update::{self, Action, Effect};
+use crate::check::Plan;
+use crate::diagnose::diagnose;
+use crate::probe::probe;
+
+/// Append a line to the log file in the XDG state dir (never the screen).
+pub fn log(msg: &str) {
+    let dir = std::env::var_os("XDG_STATE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/state")));
+    let Some(dir) = dir.map(|d| d.join("certscope")) else { return };
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("certscope.log")) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let _ = writeln!(f, "{} {}", crate::report::rfc3339(now), crate::sanitize::for_terminal(msg));
+    }
+}
+
+/// Puts the terminal in TUI mode and always restores it: on drop, on error
+/// and on panic.
+struct TerminalGuard;
+
+fn restore() {
+    let _ = disable_raw_mode();
+    let _ = execute!(std::io::stdout(), DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+}
+
+impl TerminalGuard {
+    fn enter() -> std::io::Result<TerminalGuard> {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            hook(info);
+        }));
+        enable_raw_mode()?;
+        let guard = TerminalGuard;
+        execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture, cursor::Hide)?;
+        Ok(guard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Runs probes for the TUI: bounded concurrency, cancellable per host.
+struct Prober {
+    plan: Arc<Plan>,
+    sem: Arc<Semaphore>,
+    tx: mpsc::UnboundedSender<Action>,
+    running: HashMap<usize, AbortHandle>,
+}
+
+impl Prober {
+    fn cancel(&mut self, host: usize) {
+        if let Some(h) = self.running.remove(&host) {
+            h.abort();
+        }
+    }
+
+    fn spawn(&mut self, host: usize, generation: u64, target: crate::target::Target) {
+        self.cancel(host);
+        let plan = self.plan.clone();
+        let sem = self.sem.clone();
+        let tx = self.tx.clone();
+        let inner = tokio::spawn(async move {
+            let _permit = sem.acquire_owned().await.ok();
+            let _ = tx.send(Action::ProbeStarted { host, generation });
+            let obs = probe(&target, &plan.probe).await;
+            let now = plan.at.unwrap_or(obs.started_at);
+            let p = plan.clone();
+            tokio::task::spawn_blocking(move || diagnose(&obs, &p.trust, now, &p.diagnose)).await
+        });
+        self.running.insert(host, inner.abort_handle());
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let msg = match inner.await {
+                Ok(Ok(report)) => Action::ProbeFinished {
+                    host,
+                    generation,
+                    report: Box::new(report),
+                },
+                Ok(Err(e)) | Err(e) if !e.is_cancelled() => {
+                    log(&format!("probe task for host {host} failed: {e}"));
+                    Action::ProbeFailed {
+                        host,
+                        generation,
+                        error: format!("internal error while probing: {e}"),
+                    }
+                }
+                _ => return,
+            };
+            let _ = tx.send(msg);
+        });
+    }
+}
+
+/// Run the TUI until the user quits. Returns the process exit code.
+pub async fn run(plan: Plan, add_defaults: AddDefaults) -> Result<i32, String> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err("the TUI needs a terminal; use `certscope check` for scripts and pipes".into());
+    }
+    let targets = plan.targets.clone();
+    let mut model = Model::new(targets, now_unix());
+    model.add_defaults = add_defaults;
+    model.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
+    let mut prober = Prober {
+        sem: Arc::new(Semaphore::new(plan.concurrency.max(1))),
+        plan: Arc::new(plan),
+        tx: tx.clone(),
+        running: HashMap::new(),
+    };
+    let mut clipboard = Clipboard::from_env();
+
+    let guard = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let mut terminal =
+        Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    if let Ok(s) = terminal.size() {
+        model.size = (s.width, s.height);
+    }
+
+    // Input: a thread blocked on the terminal, feeding the channel.
+    let input_tx = tx.clone();
+    std::thread::spawn(move || {
+        while !input_tx.is_closed() {
+            match event::poll(Duration::from_millis(100)) {
+                Ok(true) => {
+                    let action = match event::read() {
+                        Ok(Event::Key(k)) => Action::Key(k),
+                        Ok(Event::Mouse(m)) => Action::Mouse(m),
+                        Ok(Event::Resize(w, h)) => Action::Resize(w, h),
+                        Ok(_) => continue,
+                        Err(_) => break,
+                    };
+                    if input_tx.send(action).is_err() {
+                        break;
+                    }
+                }
+                Ok(false) => {}
+                Err(_) => break,
+            }
+        }
+    });
+
+    let start = Instant::now();
+    let effects = update::start(&mut model);
+    apply(effects, &mut model, &mut prober, &mut clipboard, &tx);
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - Duration::from_secs(1);
+    let mut ticker = tokio::time::interval(Duration::from_millis(100));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut last_second = now_unix();
+    while !model.quit {
+        if dirty {
+            let wait = Duration::from_millis(16).saturating_sub(last_draw.elapsed());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            // Drain what arrived meanwhile so one frame shows it all.
+            while let Ok(a) = rx.try_recv() {
+                let eff = update::update(&mut model, a);
+                apply(eff, &mut model, &mut prober, &mut clipboard, &tx);
+            }
+            if model.quit {
+                break;
+            }
+            terminal
+                .draw(|f| super::ui::render(f, &model))
+                .map_err(|e| format!("cannot draw: {e}"))?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+        tokio::select! {
+            a = rx.recv() => {
+                let Some(a) = a else { break };
+                let eff = update::update(&mut model, a);
+                apply(eff, &mut model, &mut prober, &mut clipboard, &tx);
+                dirty = true;
+            }
+            _ = ticker.tick() => {
+                let spinning = model.hosts.iter().any(|h| matches!(h.state, HostState::Connecting { .. }));
+                let now = now_unix();
+                if spinning || now != last_second {
+                    last_second = now;
+                    let ms = start.elapsed().as_millis() as u64;
+                    update::update(&mut model, Action::Tick { now_ms: ms, now_unix: now });
+                    dirty = spinning || dirty;
+                }
+            }
+        }
+    }
+    for (_, h) in prober.running.drain() {
+        h.abort();
+    }
+    drop(terminal);
+    drop(guard);
+    Ok(0)
+}
+
+fn apply(
+    effects: Vec<Effect>,
+    model: &mut Model,
+    prober: &mut Prober,
+    clipboard: &mut Clipboard,
+    tx: &mpsc::UnboundedSender<Action>,
+) {
+    for e in effects {
+        match e {
+            Effect::Probe { host, generation, target } => prober.spawn(host, generation, target),
+            Effect::Cancel { host } => prober.cancel(host),
+            Effect::Copy(text) => {
+                let r = clipboard.copy(&text, &mut std::io::stdout());
+                if let Err(e) = &r {
+                    log(&format!("copy failed: {e}"));
+                }
+                let _ = tx.send(Action::Copied(r));
+            }
+            Effect::Save { path, contents } => {
+                let tx = tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let shown = path.display().to_string();
+                    let r = std::fs::write(&path, contents)
+                        .map(|_| shown.clone())
+                        .map_err(|e| format!("cannot write {shown}: {e}"));
+                    let _ = tx.send(Action::Saved(r));
+                });
+            }
+            Effect::Quit => model.quit = true,
+        }
+    }
+}

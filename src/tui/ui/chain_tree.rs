@@ -1,0 +1,192 @@
+//! The chain tree: leaf, intermediates, anchor, one row per chain entry
+//! (row i is `report.chain[i]`), each with a mark when a finding blames it.
+//!
+//! `✗ leaf.test                2026-01-01 → 2026-04-01  server`
+//! `  └─ Example Intermediate  2025-01-01 → 2030-01-01  server`
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{Theme, pad, pane_block, safe, spinner, str_width, trunc};
+use crate::finding::Severity;
+use crate::report::{Report, Source, rfc3339};
+use crate::tui::model::{Focus, HostState, Model, list_offset, severity_symbol};
+
+/// "2026-01-01 → 2026-04-01".
+const SPAN_W: usize = 23;
+
+pub fn render(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    let focused = model.focus == Focus::Tree;
+    let title = match model.selected_report() {
+        Some(r) if model.tree_collapsed && r.chain.len() > 1 => "Chain (collapsed)".to_string(),
+        Some(r) if !r.chain.is_empty() => format!("Chain ({})", r.chain.len()),
+        Some(_) => "Chain".to_string(),
+        None => "Chain".to_string(),
+    };
+    let block = pane_block(title, focused, area.width, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.is_empty() {
+        return;
+    }
+    let w = usize::from(inner.width);
+    let lines = match model.selected_host().map(|h| &h.state) {
+        None => vec![Line::styled(trunc("No host selected.", w), theme.dim)],
+        Some(HostState::Queued) => vec![Line::styled(trunc("Waiting to probe…", w), theme.dim)],
+        Some(HostState::Connecting { .. }) => vec![Line::styled(
+            trunc(&format!("{} connecting…", spinner(model.now_ms)), w),
+            theme.dim,
+        )],
+        Some(HostState::Failed(_)) => vec![Line::styled(
+            trunc("? No chain: the probe failed (see the diagnosis).", w),
+            theme.error,
+        )],
+        Some(HostState::Done(r)) if r.chain.is_empty() => vec![Line::styled(
+            trunc("? No certificate was received (see the diagnosis).", w),
+            theme.error,
+        )],
+        Some(HostState::Done(r)) => tree_lines(r, model, focused, w, theme),
+    };
+    let selected_row = if model.tree_collapsed {
+        0
+    } else {
+        model.tree_selected
+    };
+    let off = list_offset(selected_row, usize::from(inner.height));
+    frame.render_widget(
+        Paragraph::new(lines).scroll((u16::try_from(off).unwrap_or(0), 0)),
+        inner,
+    );
+}
+
+fn source_label(s: Source) -> &'static str {
+    match s {
+        Source::Server => "server",
+        Source::Aia => "fetched (aia)",
+        Source::Store => "trust store",
+    }
+}
+
+/// The tree's branch drawing for row `i`.
+fn branch(i: usize) -> String {
+    if i == 0 {
+        String::new()
+    } else {
+        format!("{}└─ ", "  ".repeat((i - 1).min(4)))
+    }
+}
+
+/// Worst severity among the findings that blame certificate `i`.
+fn blame(r: &Report, i: usize) -> Option<Severity> {
+    r.findings
+        .iter()
+        .filter(|f| f.cert == Some(i))
+        .map(|f| f.severity)
+        .max()
+}
+
+fn date(t: i64) -> String {
+    rfc3339(t).chars().take(10).collect()
+}
+
+fn tree_lines(
+    r: &Report,
+    model: &Model,
+    focused: bool,
+    w: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let shown = if model.tree_collapsed {
+        1
+    } else {
+        r.chain.len()
+    };
+    let sources: Vec<String> = r
+        .chain
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let mut s = source_label(e.source).to_string();
+            if !r.path.is_empty() && !r.path.contains(&i) {
+                s.push_str(", unused");
+            }
+            s
+        })
+        .collect();
+    let src_w = sources
+        .iter()
+        .take(shown)
+        .map(|s| str_width(s))
+        .max()
+        .unwrap_or(0);
+    let names: Vec<String> = r
+        .chain
+        .iter()
+        .enumerate()
+        .map(|(i, e)| format!("{}{}", branch(i), safe(&e.info.display_name())))
+        .collect();
+    let longest = names
+        .iter()
+        .take(shown)
+        .map(|s| str_width(s))
+        .max()
+        .unwrap_or(0);
+    // Mark (2) + name + "  " + span + "  " + source; drop the span, then the
+    // source, when the pane is too narrow for a readable name.
+    let mut show_span = true;
+    let mut show_src = true;
+    let mut room = w.saturating_sub(2 + 2 + SPAN_W + 2 + src_w);
+    if room < 12 {
+        show_span = false;
+        room = w.saturating_sub(2 + 2 + src_w);
+    }
+    if room < 8 {
+        show_src = false;
+        room = w.saturating_sub(2);
+    }
+    let name_w = longest.min(room);
+
+    let mut lines = Vec::new();
+    for (i, e) in r.chain.iter().enumerate().take(shown) {
+        let mark = match blame(r, i) {
+            Some(s) => Span::styled(severity_symbol(s).to_string(), theme.severity(s)),
+            None => Span::raw(" "),
+        };
+        let mut spans = vec![mark, Span::raw(" "), Span::raw(pad(&names[i], name_w))];
+        if show_span {
+            let c = &e.info;
+            let out_of_date = model.now_unix > c.not_after || model.now_unix < c.not_before;
+            let style = if out_of_date {
+                theme.critical
+            } else {
+                Style::new()
+            };
+            spans.push(Span::raw("  "));
+            spans.push(Span::styled(
+                format!("{} → {}", date(c.not_before), date(c.not_after)),
+                style,
+            ));
+        }
+        if show_src {
+            spans.push(Span::raw("  "));
+            spans.push(Span::styled(sources[i].clone(), theme.dim));
+        }
+        let line = Line::from(spans);
+        let selected = focused && (i == model.tree_selected || model.tree_collapsed);
+        lines.push(if selected {
+            line.style(theme.selection)
+        } else {
+            line
+        });
+    }
+    if model.tree_collapsed && r.chain.len() > 1 {
+        lines.push(Line::styled(
+            format!("  (+{} more)", r.chain.len() - 1),
+            theme.dim,
+        ));
+    }
+    lines
+}

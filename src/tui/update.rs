@@ -1,0 +1,540 @@
+//! `update(&mut Model, Action) -> Vec<Effect>`: the only place the TUI's
+//! state changes. Pure: no I/O, no clock reads, so every key is testable
+//! without a terminal.
+
+use std::path::PathBuf;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+
+use super::keys::{self, Command};
+use super::model::{CopyItem, Detail, Focus, HostState, MessageKind, Model, Overlay};
+use crate::report::Report;
+use crate::target::{ResolveRule, Target};
+
+/// Everything that can happen to the TUI.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    /// The clock moved (spinners, days left).
+    Tick { now_ms: u64, now_unix: i64 },
+    /// A probe got its turn and is connecting.
+    ProbeStarted { host: usize, generation: u64 },
+    ProbeFinished { host: usize, generation: u64, report: Box<Report> },
+    /// The probe task died (a bug or a panic in it, not a TLS failure).
+    ProbeFailed { host: usize, generation: u64, error: String },
+    /// Result of a copy: Ok(how it was delivered) or Err(why not).
+    Copied(Result<String, String>),
+    /// Result of saving a file: Ok(path) or Err(why not).
+    Saved(Result<String, String>),
+}
+
+/// What the event loop must do after an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Start probing `hosts[host]`; results carry `generation`.
+    Probe { host: usize, generation: u64, target: Target },
+    /// Abort the running probe of `hosts[host]`, if any.
+    Cancel { host: usize },
+    Copy(String),
+    Save { path: PathBuf, contents: String },
+    Quit,
+}
+
+/// Probe every host: the effects to start with.
+pub fn start(model: &mut Model) -> Vec<Effect> {
+    (0..model.hosts.len()).flat_map(|i| reprobe(model, i)).collect()
+}
+
+fn reprobe(model: &mut Model, i: usize) -> Vec<Effect> {
+    let Some(h) = model.hosts.get_mut(i) else {
+        return Vec::new();
+    };
+    h.generation += 1;
+    h.state = HostState::Queued;
+    vec![
+        Effect::Cancel { host: i },
+        Effect::Probe {
+            host: i,
+            generation: h.generation,
+            target: h.target.clone(),
+        },
+    ]
+}
+
+pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Key(k) => on_key(model, k),
+        Action::Mouse(m) => on_mouse(model, m),
+        Action::Resize(w, h) => {
+            model.size = (w, h);
+            Vec::new()
+        }
+        Action::Tick { now_ms, now_unix } => {
+            model.now_ms = now_ms;
+            model.now_unix = now_unix;
+            Vec::new()
+        }
+        Action::ProbeStarted { host, generation } => {
+            let now = model.now_ms;
+            if let Some(h) = model.hosts.get_mut(host)
+                && h.generation == generation
+            {
+                h.state = HostState::Connecting { since_ms: now };
+            }
+            Vec::new()
+        }
+        Action::ProbeFinished { host, generation, report } => {
+            if let Some(h) = model.hosts.get_mut(host)
+                && h.generation == generation
+            {
+                h.state = HostState::Done(report);
+                model.refresh_view();
+                clamp(model);
+            }
+            Vec::new()
+        }
+        Action::ProbeFailed { host, generation, error } => {
+            if let Some(h) = model.hosts.get_mut(host)
+                && h.generation == generation
+            {
+                h.state = HostState::Failed(crate::sanitize::for_terminal(&error));
+                model.refresh_view();
+            }
+            Vec::new()
+        }
+        Action::Copied(r) => {
+            match r {
+                Ok(how) => model.set_message(how, MessageKind::Info),
+                Err(e) => model.set_message(format!("copy failed: {e}"), MessageKind::Error),
+            }
+            Vec::new()
+        }
+        Action::Saved(r) => {
+            match r {
+                Ok(path) => model.set_message(format!("saved the chain to {path}"), MessageKind::Info),
+                Err(e) => model.set_message(format!("save failed: {e}"), MessageKind::Error),
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn on_key(model: &mut Model, k: KeyEvent) -> Vec<Effect> {
+    if k.kind != KeyEventKind::Press {
+        return Vec::new();
+    }
+    if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
+        model.quit = true;
+        return vec![Effect::Quit];
+    }
+    if model.filter_editing {
+        match k.code {
+            KeyCode::Enter => model.filter_editing = false,
+            KeyCode::Esc => {
+                model.filter_editing = false;
+                model.filter.clear();
+            }
+            KeyCode::Backspace => {
+                model.filter.pop();
+            }
+            KeyCode::Char(c) if !c.is_control() && model.filter.len() < 200 => model.filter.push(c),
+            _ => {}
+        }
+        model.refresh_view();
+        return Vec::new();
+    }
+    match model.overlay.clone() {
+        Overlay::None => {}
+        Overlay::Help => {
+            if matches!(k.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter) {
+                model.overlay = Overlay::None;
+            }
+            return Vec::new();
+        }
+        Overlay::CopyMenu { items, selected } => return copy_menu_key(model, k, items, selected),
+        Overlay::AddHost { input, .. } => return add_host_key(model, k, input),
+        Overlay::SaveChain { input, .. } => return save_key(model, k, input),
+    }
+    let Some(cmd) = keys::lookup(&k, model.detail.is_some()) else {
+        return Vec::new();
+    };
+    command(model, cmd)
+}
+
+/// Carry out a command from the binding table.
+pub fn command(model: &mut Model, cmd: Command) -> Vec<Effect> {
+    let page = i64::from(model.size.1.saturating_sub(6).max(1));
+    match cmd {
+        Command::Up => move_by(model, -1),
+        Command::Down => move_by(model, 1),
+        Command::PageUp => move_by(model, -page),
+        Command::PageDown => move_by(model, page),
+        Command::Top => move_by(model, i64::MIN / 2),
+        Command::Bottom => move_by(model, i64::MAX / 2),
+        Command::NextPane | Command::PrevPane => {
+            let pos = Focus::ORDER.iter().position(|f| *f == model.focus).unwrap_or(0);
+            let n = Focus::ORDER.len();
+            let next = if cmd == Command::NextPane { (pos + 1) % n } else { (pos + n - 1) % n };
+            model.focus = Focus::ORDER[next];
+            model.fix_selected = 0;
+            model.diag_scroll = 0;
+        }
+        Command::Enter => match model.focus {
+            Focus::Hosts => {
+                if model.selected_report().is_some_and(|r| !r.chain.is_empty()) {
+                    model.focus = Focus::Tree;
+                }
+            }
+            Focus::Tree => {
+                if model.selected_report().is_some_and(|r| model.tree_selected < r.chain.len()) {
+                    model.detail = Some(Detail {
+                        cert: model.tree_selected,
+                        scroll: 0,
+                    });
+                }
+            }
+            Focus::Diagnosis => return command(model, Command::CopyMenu),
+        },
+        Command::Collapse => model.tree_collapsed = !model.tree_collapsed,
+        Command::Back => {
+            if model.detail.is_some() {
+                model.detail = None;
+            } else if !model.filter.is_empty() {
+                model.filter.clear();
+                model.refresh_view();
+            } else {
+                model.focus = Focus::Hosts;
+            }
+        }
+        Command::Filter => model.filter_editing = true,
+        Command::Sort => {
+            model.sort = model.sort.next();
+            model.refresh_view();
+            model.set_message(format!("sorted by {}", model.sort.label()), MessageKind::Info);
+        }
+        Command::Reprobe => {
+            if let Some(i) = model.selected_index() {
+                return reprobe(model, i);
+            }
+        }
+        Command::ReprobeAll => return start(model),
+        Command::AddHost => {
+            model.overlay = Overlay::AddHost {
+                input: String::new(),
+                error: None,
+            }
+        }
+        Command::CopyMenu => {
+            let items = copy_items(model);
+            if items.is_empty() {
+                model.set_message("nothing to copy yet: the host has no result", MessageKind::Error);
+            } else {
+                model.overlay = Overlay::CopyMenu { items, selected: 0 };
+            }
+        }
+        Command::Save => match model.selected_report() {
+            Some(r) if r.chain.iter().any(|c| c.source != crate::report::Source::Store) => {
+                let stem: String = r
+                    .name
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+                    .collect();
+                model.overlay = Overlay::SaveChain {
+                    input: format!("{stem}-chain.pem"),
+                    error: None,
+                };
+            }
+            _ => model.set_message("no chain to save for this host", MessageKind::Error),
+        },
+        Command::Help => model.overlay = Overlay::Help,
+        Command::Quit => {
+            model.quit = true;
+            return vec![Effect::Quit];
+        }
+    }
+    Vec::new()
+}
+
+fn move_by(model: &mut Model, delta: i64) {
+    let step = |cur: usize, len: usize| -> usize {
+        if len == 0 {
+            return 0;
+        }
+        (cur as i64).saturating_add(delta).clamp(0, len as i64 - 1) as usize
+    };
+    if let Some(d) = &mut model.detail {
+        d.scroll = (i64::from(d.scroll) + delta).clamp(0, i64::from(u16::MAX)) as u16;
+        return;
+    }
+    match model.focus {
+        Focus::Hosts => {
+            let before = model.selected;
+            model.selected = step(model.selected, model.view.len());
+            if model.selected != before {
+                model.tree_selected = 0;
+                model.fix_selected = 0;
+                model.diag_scroll = 0;
+            }
+        }
+        Focus::Tree => {
+            let len = model.selected_report().map(|r| r.chain.len()).unwrap_or(0);
+            model.tree_selected = step(model.tree_selected, len);
+            model.fix_selected = 0;
+        }
+        Focus::Diagnosis => {
+            let len = model.fix_commands().len();
+            if len > 0 {
+                model.fix_selected = step(model.fix_selected, len);
+            } else {
+                model.diag_scroll = (i64::from(model.diag_scroll) + delta).clamp(0, 10_000) as u16;
+            }
+        }
+    }
+}
+
+/// Keep selections inside their lists after the data changed.
+fn clamp(model: &mut Model) {
+    let len = model.selected_report().map(|r| r.chain.len()).unwrap_or(0);
+    model.tree_selected = model.tree_selected.min(len.saturating_sub(1));
+    if let Some(d) = model.detail
+        && d.cert >= len
+    {
+        model.detail = None;
+    }
+    model.fix_selected = model.fix_selected.min(model.fix_commands().len().saturating_sub(1));
+}
+
+/// The copy menu: exactly the texts that will be copied.
+pub fn copy_items(model: &Model) -> Vec<CopyItem> {
+    let Some(r) = model.selected_report() else {
+        return Vec::new();
+    };
+    let mut items = Vec::new();
+    if let Some(cmd) = model.selected_fix_command() {
+        items.push(CopyItem {
+            label: "Fix command".into(),
+            text: cmd,
+        });
+    }
+    items.push(CopyItem {
+        label: "openssl s_client line that reproduces the problem".into(),
+        text: r.reproduce.clone(),
+    });
+    let cert = model.detail.map(|d| d.cert).unwrap_or(model.tree_selected);
+    if let Some(c) = r.chain.get(cert) {
+        items.push(CopyItem {
+            label: format!("PEM of certificate #{cert} ({})", c.info.display_name()),
+            text: c.info.pem(),
+        });
+    }
+    items.push(CopyItem {
+        label: "The whole diagnosis as text".into(),
+        text: crate::text::render(r, false),
+    });
+    items
+}
+
+fn copy_menu_key(model: &mut Model, k: KeyEvent, items: Vec<CopyItem>, selected: usize) -> Vec<Effect> {
+    let chosen = match k.code {
+        KeyCode::Esc | KeyCode::Char('q') => {
+            model.overlay = Overlay::None;
+            return Vec::new();
+        }
+        KeyCode::Up | KeyCode::Char('k') => {
+            model.overlay = Overlay::CopyMenu {
+                selected: selected.saturating_sub(1),
+                items,
+            };
+            return Vec::new();
+        }
+        KeyCode::Down | KeyCode::Char('j') => {
+            model.overlay = Overlay::CopyMenu {
+                selected: (selected + 1).min(items.len().saturating_sub(1)),
+                items,
+            };
+            return Vec::new();
+        }
+        KeyCode::Enter | KeyCode::Char('c') => selected,
+        KeyCode::Char(d @ '1'..='9') => (d as usize) - ('1' as usize),
+        _ => return Vec::new(),
+    };
+    let Some(item) = items.get(chosen) else {
+        return Vec::new();
+    };
+    model.overlay = Overlay::None;
+    vec![Effect::Copy(item.text.clone())]
+}
+
+fn edit(input: &mut String, k: &KeyEvent) {
+    match k.code {
+        KeyCode::Backspace => {
+            input.pop();
+        }
+        KeyCode::Char(c) if !c.is_control() && input.len() < 1000 => input.push(c),
+        _ => {}
+    }
+}
+
+/// Validate a typed target and the defaults; the error names the input.
+pub fn parse_new_host(model: &Model, input: &str) -> Result<Target, String> {
+    let mut t = Target::parse(input.trim(), 443)?;
+    t.sni = model.add_defaults.sni.clone();
+    ResolveRule::apply(&model.add_defaults.resolve, &mut t);
+    if model
+        .hosts
+        .iter()
+        .any(|h| h.target.host == t.host && h.target.port == t.port && h.target.sni == t.sni)
+    {
+        return Err(format!("{} is already in the list", t.host_port()));
+    }
+    Ok(t)
+}
+
+fn add_host_key(model: &mut Model, k: KeyEvent, mut input: String) -> Vec<Effect> {
+    match k.code {
+        KeyCode::Esc => model.overlay = Overlay::None,
+        KeyCode::Enter => match parse_new_host(model, &input) {
+            Ok(t) => {
+                model.overlay = Overlay::None;
+                let shown = t.host_port();
+                model.hosts.push(super::model::Host::new(t));
+                let i = model.hosts.len() - 1;
+                model.refresh_view();
+                if let Some(pos) = model.view.iter().position(|v| *v == i) {
+                    model.selected = pos;
+                }
+                model.set_message(format!("added {shown}"), MessageKind::Info);
+                return reprobe(model, i);
+            }
+            Err(e) => model.overlay = Overlay::AddHost { input, error: Some(e) },
+        },
+        _ => {
+            edit(&mut input, &k);
+            model.overlay = Overlay::AddHost { input, error: None };
+        }
+    }
+    Vec::new()
+}
+
+/// PEM of every certificate the server sent (and any fetched), leaf first.
+pub fn chain_pem(r: &Report) -> String {
+    r.chain
+        .iter()
+        .filter(|c| c.source != crate::report::Source::Store)
+        .map(|c| c.info.pem())
+        .collect()
+}
+
+fn save_key(model: &mut Model, k: KeyEvent, mut input: String) -> Vec<Effect> {
+    match k.code {
+        KeyCode::Esc => model.overlay = Overlay::None,
+        KeyCode::Enter => {
+            let path = input.trim();
+            let err = if path.is_empty() {
+                Some("type a file name".to_string())
+            } else if path.ends_with('/') {
+                Some(format!("{path:?} is a directory; add a file name"))
+            } else {
+                None
+            };
+            if let Some(e) = err {
+                model.overlay = Overlay::SaveChain { input, error: Some(e) };
+                return Vec::new();
+            }
+            let Some(r) = model.selected_report() else {
+                model.overlay = Overlay::None;
+                return Vec::new();
+            };
+            let contents = chain_pem(r);
+            let path = PathBuf::from(path);
+            model.overlay = Overlay::None;
+            return vec![Effect::Save { path, contents }];
+        }
+        _ => {
+            edit(&mut input, &k);
+            model.overlay = Overlay::SaveChain { input, error: None };
+        }
+    }
+    Vec::new()
+}
+
+fn inside(r: ratatui::layout::Rect, x: u16, y: u16) -> bool {
+    x >= r.x && x < r.x.saturating_add(r.width) && y >= r.y && y < r.y.saturating_add(r.height)
+}
+
+fn on_mouse(model: &mut Model, m: MouseEvent) -> Vec<Effect> {
+    if model.overlay != Overlay::None || model.filter_editing {
+        return Vec::new();
+    }
+    if model.detail.is_some() {
+        match m.kind {
+            MouseEventKind::ScrollDown => move_by(model, 3),
+            MouseEventKind::ScrollUp => move_by(model, -3),
+            _ => {}
+        }
+        return Vec::new();
+    }
+    let area = ratatui::layout::Rect::new(0, 0, model.size.0, model.size.1);
+    let panes = super::ui::layout(area, model);
+    let pane = if inside(panes.hosts, m.column, m.row) {
+        Focus::Hosts
+    } else if inside(panes.tree, m.column, m.row) {
+        Focus::Tree
+    } else if inside(panes.diagnosis, m.column, m.row) {
+        Focus::Diagnosis
+    } else {
+        return Vec::new();
+    };
+    match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => {
+            model.focus = pane;
+            let rect = match pane {
+                Focus::Hosts => panes.hosts,
+                Focus::Tree => panes.tree,
+                Focus::Diagnosis => panes.diagnosis,
+            };
+            // Rows inside the border; lists keep the selection in view the
+            // same way the renderer does (see model::list_offset).
+            let inner_h = rect.height.saturating_sub(2) as usize;
+            let row = m.row.saturating_sub(rect.y + 1) as usize;
+            match pane {
+                Focus::Hosts => {
+                    let offset = super::model::list_offset(model.selected, inner_h);
+                    let target = offset + row;
+                    if m.row > rect.y && target < model.view.len() {
+                        if target != model.selected {
+                            model.tree_selected = 0;
+                            model.fix_selected = 0;
+                            model.diag_scroll = 0;
+                        }
+                        model.selected = target;
+                    }
+                }
+                Focus::Tree => {
+                    let len = model.selected_report().map(|r| r.chain.len()).unwrap_or(0);
+                    let offset = super::model::list_offset(model.tree_selected, inner_h);
+                    let target = offset + row;
+                    if m.row > rect.y && target < len && !model.tree_collapsed {
+                        model.tree_selected = target;
+                    }
+                }
+                Focus::Diagnosis => {}
+            }
+        }
+        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+            let before = model.focus;
+            model.focus = pane;
+            let d = if m.kind == MouseEventKind::ScrollDown { 1 } else { -1 };
+            if pane == Focus::Diagnosis {
+                model.diag_scroll = (i64::from(model.diag_scroll) + 3 * d).clamp(0, 10_000) as u16;
+            } else {
+                move_by(model, d);
+            }
+            model.focus = before;
+        }
+        _ => {}
+    }
+    Vec::new()
+}

@@ -1,0 +1,266 @@
+//! The TUI without a terminal: keys and probe results through `update`,
+//! asserting the model and the effects.
+
+use certscope::finding::Status;
+use certscope::model::ConnCode;
+use certscope::target::Target;
+use certscope::testkit::{DAY, T0, TestPki, connection_failure};
+use certscope::tui::model::{Focus, HostState, Model, Overlay};
+use certscope::tui::update::{Action, Effect, start, update};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+fn key(m: &mut Model, code: KeyCode) -> Vec<Effect> {
+    update(m, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn ch(m: &mut Model, c: char) -> Vec<Effect> {
+    key(m, KeyCode::Char(c))
+}
+
+fn typed(m: &mut Model, s: &str) {
+    for c in s.chars() {
+        ch(m, c);
+    }
+}
+
+/// Three hosts: ok, expired (critical), unreachable (error), all finished.
+fn finished_model() -> (Model, TestPki) {
+    let pki = TestPki::new();
+    let names = ["ok.tui.test:443", "expired.tui.test:443", "down.tui.test:443"];
+    let targets = names.iter().map(|n| Target::parse(n, 443).unwrap()).collect();
+    let mut m = Model::new(targets, T0);
+    m.size = (160, 45);
+    let effects = start(&mut m);
+    assert_eq!(effects.iter().filter(|e| matches!(e, Effect::Probe { .. })).count(), 3);
+    let reports = [
+        pki.report(names[0], pki.chain(&["ok.tui.test"], T0 - DAY, T0 + 80 * DAY, |_| {}), T0),
+        pki.report(names[1], pki.chain(&["expired.tui.test"], T0 - 100 * DAY, T0 - 10 * DAY, |_| {}), T0),
+        connection_failure(names[2], ConnCode::Unreachable, "connection refused", T0),
+    ];
+    for (i, r) in reports.into_iter().enumerate() {
+        let generation = m.hosts[i].generation;
+        update(&mut m, Action::ProbeStarted { host: i, generation });
+        assert!(matches!(m.hosts[i].state, HostState::Connecting { .. }));
+        update(&mut m, Action::ProbeFinished { host: i, generation, report: Box::new(r) });
+    }
+    (m, pki)
+}
+
+fn selected_name(m: &Model) -> String {
+    m.selected_host().unwrap().target.host_port()
+}
+
+#[test]
+fn hosts_sort_worst_first_and_navigation_moves() {
+    let (mut m, _) = finished_model();
+    let order: Vec<String> = m.view.iter().map(|i| m.hosts[*i].target.host_port()).collect();
+    assert_eq!(order, ["down.tui.test:443", "expired.tui.test:443", "ok.tui.test:443"]);
+    assert_eq!(selected_name(&m), "down.tui.test:443");
+    ch(&mut m, 'j');
+    assert_eq!(selected_name(&m), "expired.tui.test:443");
+    key(&mut m, KeyCode::Down);
+    key(&mut m, KeyCode::Down);
+    assert_eq!(selected_name(&m), "ok.tui.test:443", "stops at the end");
+    ch(&mut m, 'g');
+    assert_eq!(m.selected, 0);
+    ch(&mut m, 'G');
+    assert_eq!(m.selected, 2);
+    ch(&mut m, 'k');
+    assert_eq!(selected_name(&m), "expired.tui.test:443");
+    ch(&mut m, 'o');
+    assert_eq!(selected_name(&m), "expired.tui.test:443", "sorting keeps the selection");
+    assert_eq!(m.view.iter().map(|i| m.hosts[*i].target.host_port()).collect::<Vec<_>>()[0], "down.tui.test:443");
+}
+
+#[test]
+fn focus_cycles_and_enter_drills_into_the_leaf() {
+    let (mut m, _) = finished_model();
+    ch(&mut m, 'j'); // expired
+    assert_eq!(m.focus, Focus::Hosts);
+    key(&mut m, KeyCode::Tab);
+    assert_eq!(m.focus, Focus::Tree);
+    key(&mut m, KeyCode::Tab);
+    assert_eq!(m.focus, Focus::Diagnosis);
+    key(&mut m, KeyCode::Tab);
+    assert_eq!(m.focus, Focus::Hosts);
+    key(&mut m, KeyCode::BackTab);
+    assert_eq!(m.focus, Focus::Diagnosis);
+    key(&mut m, KeyCode::BackTab);
+    assert_eq!(m.focus, Focus::Tree);
+    // The tree shows the chain; the diagnosis follows the selected certificate.
+    assert_eq!(m.shown_findings().iter().map(|f| f.code.as_str()).collect::<Vec<_>>(), ["expired"]);
+    ch(&mut m, 'j');
+    assert_eq!(m.tree_selected, 1);
+    assert!(m.shown_findings().is_empty(), "the intermediate is fine");
+    ch(&mut m, 'k');
+    key(&mut m, KeyCode::Enter);
+    assert_eq!(m.detail.map(|d| d.cert), Some(0));
+    ch(&mut m, 'j');
+    assert_eq!(m.detail.map(|d| d.scroll), Some(1), "j scrolls the detail");
+    ch(&mut m, 'a');
+    assert_eq!(m.overlay, Overlay::None, "adding hosts is not bound in the detail view");
+    key(&mut m, KeyCode::Esc);
+    assert!(m.detail.is_none());
+    assert_eq!(m.focus, Focus::Tree);
+}
+
+#[test]
+fn filter_narrows_the_list_and_esc_clears_it() {
+    let (mut m, _) = finished_model();
+    ch(&mut m, '/');
+    assert!(m.filter_editing);
+    typed(&mut m, "expired");
+    assert_eq!(m.view.len(), 1);
+    assert_eq!(selected_name(&m), "expired.tui.test:443");
+    key(&mut m, KeyCode::Enter);
+    assert!(!m.filter_editing);
+    assert_eq!(m.filter, "expired");
+    // Filter by problem title too.
+    ch(&mut m, '/');
+    for _ in 0.."expired".len() {
+        key(&mut m, KeyCode::Backspace);
+    }
+    typed(&mut m, "cannot connect");
+    assert_eq!(m.view.iter().map(|i| m.hosts[*i].target.host_port()).collect::<Vec<_>>(), ["down.tui.test:443"]);
+    key(&mut m, KeyCode::Esc);
+    assert!(m.filter.is_empty());
+    assert_eq!(m.view.len(), 3);
+    // q typed into the filter is text, not quit.
+    ch(&mut m, '/');
+    assert!(ch(&mut m, 'q').is_empty());
+    assert!(!m.quit);
+}
+
+#[test]
+fn add_host_validates_and_names_the_bad_input() {
+    let (mut m, _) = finished_model();
+    ch(&mut m, 'a');
+    typed(&mut m, "bad..name.test");
+    let effects = key(&mut m, KeyCode::Enter);
+    assert!(effects.is_empty());
+    match &m.overlay {
+        Overlay::AddHost { error: Some(e), input } => {
+            assert!(e.contains("bad..name.test"), "{e}");
+            assert_eq!(input, "bad..name.test", "the input stays for correction");
+        }
+        o => panic!("expected the add prompt with an error, got {o:?}"),
+    }
+    for _ in 0..14 {
+        key(&mut m, KeyCode::Backspace);
+    }
+    typed(&mut m, "ok.tui.test");
+    key(&mut m, KeyCode::Enter);
+    assert!(matches!(&m.overlay, Overlay::AddHost { error: Some(e), .. } if e.contains("already")));
+    for _ in 0..11 {
+        key(&mut m, KeyCode::Backspace);
+    }
+    typed(&mut m, "new.tui.test:8443");
+    let effects = key(&mut m, KeyCode::Enter);
+    assert_eq!(m.overlay, Overlay::None);
+    assert_eq!(m.hosts.len(), 4);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Probe { host: 3, target, .. } if target.host_port() == "new.tui.test:8443")));
+    assert_eq!(selected_name(&m), "new.tui.test:8443");
+    assert!(matches!(m.hosts[3].state, HostState::Queued));
+}
+
+#[test]
+fn copy_menu_copies_exactly_the_selected_command() {
+    let (mut m, _) = finished_model();
+    ch(&mut m, 'j'); // expired
+    key(&mut m, KeyCode::Tab);
+    key(&mut m, KeyCode::Tab); // diagnosis
+    let cmds = m.fix_commands();
+    assert!(cmds.len() >= 2);
+    ch(&mut m, 'j');
+    assert_eq!(m.fix_selected, 1);
+    let want = cmds[1].2.clone();
+    ch(&mut m, 'c');
+    let Overlay::CopyMenu { items, selected } = m.overlay.clone() else {
+        panic!("copy menu expected");
+    };
+    assert_eq!(selected, 0);
+    assert_eq!(items[0].text, want, "the first item is the selected fix command");
+    assert!(items[1].text.starts_with("openssl s_client -connect"), "{}", items[1].text);
+    assert!(items[2].text.starts_with("-----BEGIN CERTIFICATE-----"));
+    assert!(items[3].text.contains("CRITICAL"));
+    let effects = key(&mut m, KeyCode::Enter);
+    assert_eq!(effects, vec![Effect::Copy(want)]);
+    assert_eq!(m.overlay, Overlay::None);
+    // The digit picks an item directly; Esc closes without copying.
+    ch(&mut m, 'c');
+    let effects = ch(&mut m, '2');
+    assert!(matches!(&effects[..], [Effect::Copy(t)] if t.starts_with("openssl s_client")));
+    ch(&mut m, 'c');
+    assert!(key(&mut m, KeyCode::Esc).is_empty());
+    assert_eq!(m.overlay, Overlay::None);
+    // The result is reported honestly.
+    update(&mut m, Action::Copied(Ok("sent to the terminal (OSC 52)".into())));
+    assert!(m.message.as_ref().unwrap().text.contains("OSC 52"));
+    update(&mut m, Action::Copied(Err("no terminal".into())));
+    assert!(m.message.as_ref().unwrap().text.contains("copy failed: no terminal"));
+}
+
+#[test]
+fn reprobe_cancels_and_drops_the_late_result() {
+    let (mut m, pki) = finished_model();
+    ch(&mut m, 'G'); // ok.tui.test
+    let i = m.selected_index().unwrap();
+    let old = m.hosts[i].generation;
+    let effects = ch(&mut m, 'r');
+    assert_eq!(effects[0], Effect::Cancel { host: i });
+    assert!(matches!(&effects[1], Effect::Probe { host, generation, .. } if *host == i && *generation == old + 1));
+    assert!(matches!(m.hosts[i].state, HostState::Queued));
+    // A late result of the old probe is dropped.
+    let late = pki.report("ok.tui.test:443", pki.chain(&["ok.tui.test"], T0 - 100 * DAY, T0 - DAY, |_| {}), T0);
+    update(&mut m, Action::ProbeFinished { host: i, generation: old, report: Box::new(late) });
+    assert!(matches!(m.hosts[i].state, HostState::Queued));
+    update(&mut m, Action::ProbeFailed { host: i, generation: old + 1, error: "boom\u{1b}[2J".into() });
+    match &m.hosts[i].state {
+        HostState::Failed(e) => assert!(!e.contains('\u{1b}')),
+        s => panic!("{s:?}"),
+    }
+    assert_eq!(m.hosts[i].status(), Some(Status::Error));
+    let all = ch(&mut m, 'R');
+    assert_eq!(all.iter().filter(|e| matches!(e, Effect::Probe { .. })).count(), 3);
+}
+
+#[test]
+fn quit_keys_and_key_release_events() {
+    let (mut m, _) = finished_model();
+    let mut release = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+    release.kind = KeyEventKind::Release;
+    assert!(update(&mut m, Action::Key(release)).is_empty(), "only presses count");
+    assert!(!m.quit);
+    ch(&mut m, '?');
+    assert_eq!(m.overlay, Overlay::Help);
+    ch(&mut m, '?');
+    assert_eq!(m.overlay, Overlay::None);
+    ch(&mut m, 'a');
+    let effects = update(&mut m, Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+    assert_eq!(effects, vec![Effect::Quit], "Ctrl-C quits even from a prompt");
+    let (mut m, _) = finished_model();
+    assert_eq!(ch(&mut m, 'q'), vec![Effect::Quit]);
+    assert!(m.quit);
+}
+
+#[test]
+fn save_prompt_suggests_a_file_and_saves_the_chain() {
+    let (mut m, _) = finished_model();
+    ch(&mut m, 'j'); // expired
+    ch(&mut m, 's');
+    let Overlay::SaveChain { input, .. } = m.overlay.clone() else { panic!("save prompt") };
+    assert_eq!(input, "expired.tui.test-chain.pem");
+    let effects = key(&mut m, KeyCode::Enter);
+    match &effects[..] {
+        [Effect::Save { path, contents }] => {
+            assert_eq!(path.to_str(), Some("expired.tui.test-chain.pem"));
+            assert_eq!(contents.matches("-----BEGIN CERTIFICATE-----").count(), 2, "leaf and intermediate, not the store root");
+        }
+        e => panic!("{e:?}"),
+    }
+    // Nothing to save for an unreachable host.
+    ch(&mut m, 'g');
+    ch(&mut m, 's');
+    assert_eq!(m.overlay, Overlay::None);
+    assert!(m.message.as_ref().unwrap().text.contains("no chain"));
+}
