@@ -34,10 +34,27 @@ fn stats(name: &str, mut v: Vec<Duration>) {
 fn main() {
     let pki = TestPki::new();
     let samples = [
-        pki.report("s.bench.test:443", pki.chain(&["s.bench.test"], T0 - DAY, T0 + 80 * DAY, |_| {}), T0),
-        pki.report("s.bench.test:443", pki.chain(&["s.bench.test"], T0 - 100 * DAY, T0 - DAY, |_| {}), T0),
-        pki.report("s.bench.test:443", pki.chain(&["other.bench.test"], T0 - DAY, T0 + 5 * DAY, |_| {}), T0),
-        connection_failure("s.bench.test:443", ConnCode::Timeout, "no TLS handshake within 10s", T0),
+        pki.report(
+            "s.bench.test:443",
+            pki.chain(&["s.bench.test"], T0 - DAY, T0 + 80 * DAY, |_| {}),
+            T0,
+        ),
+        pki.report(
+            "s.bench.test:443",
+            pki.chain(&["s.bench.test"], T0 - 100 * DAY, T0 - DAY, |_| {}),
+            T0,
+        ),
+        pki.report(
+            "s.bench.test:443",
+            pki.chain(&["other.bench.test"], T0 - DAY, T0 + 5 * DAY, |_| {}),
+            T0,
+        ),
+        connection_failure(
+            "s.bench.test:443",
+            ConnCode::Timeout,
+            "no TLS handshake within 10s",
+            T0,
+        ),
     ];
     let targets: Vec<Target> = (0..HOSTS)
         .map(|i| Target::parse(&format!("host{i:04}.bench.test:443"), 443).expect("target"))
@@ -50,27 +67,52 @@ fn main() {
         let g = m.hosts[i].generation;
         let mut r = samples[i % samples.len()].clone();
         r.target = m.hosts[i].target.clone();
-        update(&mut m, Action::ProbeFinished { host: i, generation: g, report: Box::new(r) });
+        update(
+            &mut m,
+            Action::ProbeFinished {
+                host: i,
+                generation: g,
+                report: Box::new(r),
+            },
+        );
     }
     for i in HOSTS / 2..HOSTS * 3 / 4 {
         let g = m.hosts[i].generation;
-        update(&mut m, Action::ProbeStarted { host: i, generation: g });
+        update(
+            &mut m,
+            Action::ProbeStarted {
+                host: i,
+                generation: g,
+            },
+        );
     }
     let mut term = Terminal::new(TestBackend::new(160, 45)).expect("terminal");
 
     let mut render = Vec::new();
     for i in 0..ROUNDS {
-        update(&mut m, Action::Tick { now_ms: i as u64 * 100, now_unix: T0 });
+        update(
+            &mut m,
+            Action::Tick {
+                now_ms: i as u64 * 100,
+                now_unix: T0,
+            },
+        );
         let t = Instant::now();
-        term.draw(|f| certscope::tui::ui::render(f, &m)).expect("draw");
+        term.draw(|f| certscope::tui::ui::render(f, &m))
+            .expect("draw");
         render.push(t.elapsed());
     }
     let mut key = Vec::new();
     for i in 0..ROUNDS {
-        let code = if (i / 50) % 2 == 0 { KeyCode::Char('j') } else { KeyCode::Char('k') };
+        let code = if (i / 50) % 2 == 0 {
+            KeyCode::Char('j')
+        } else {
+            KeyCode::Char('k')
+        };
         let t = Instant::now();
         update(&mut m, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-        term.draw(|f| certscope::tui::ui::render(f, &m)).expect("draw");
+        term.draw(|f| certscope::tui::ui::render(f, &m))
+            .expect("draw");
         key.push(t.elapsed());
     }
     let mut result = Vec::new();
@@ -79,8 +121,16 @@ fn main() {
         let mut r = samples[i % samples.len()].clone();
         r.target = m.hosts[i].target.clone();
         let t = Instant::now();
-        update(&mut m, Action::ProbeFinished { host: i, generation: g, report: Box::new(r) });
-        term.draw(|f| certscope::tui::ui::render(f, &m)).expect("draw");
+        update(
+            &mut m,
+            Action::ProbeFinished {
+                host: i,
+                generation: g,
+                report: Box::new(r),
+            },
+        );
+        term.draw(|f| certscope::tui::ui::render(f, &m))
+            .expect("draw");
         result.push(t.elapsed());
     }
     println!("certscope TUI, {HOSTS} hosts, 160x45, {ROUNDS} rounds each");

@@ -383,7 +383,10 @@ mod tests {
         let ctx = FixContext::new("[::1]:8443".into(), "::1".into());
         for code in Code::ALL {
             let s = steps(*code, &ctx, &Facts::default());
-            assert!(s.iter().any(|x| x.command.is_some()), "{code} has no command");
+            assert!(
+                s.iter().any(|x| x.command.is_some()),
+                "{code} has no command"
+            );
         }
         assert!(ctx.reproduce().contains("-verify_ip ::1"));
         assert!(!ctx.reproduce().contains("-servername"));

@@ -20,8 +20,8 @@ pub mod rules;
 pub mod sanitize;
 pub mod shell;
 pub mod target;
-pub mod text;
 #[doc(hidden)]
 pub mod testkit;
+pub mod text;
 pub mod trust;
 pub mod tui;

@@ -2,8 +2,8 @@
 //! reports made by the real engine from it. Not part of the stable API.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
 };
 
 use crate::diagnose::{DiagnoseOptions, diagnose};
@@ -58,15 +58,28 @@ impl TestPki {
 
     /// A store holding only the root, as if from a CA file.
     pub fn trust(&self) -> TrustStore {
-        TrustStore::from_ders(std::slice::from_ref(&self.root_der), AnchorOrigin::CaFile("test-root.pem".into()))
-            .expect("the root is a usable anchor")
+        TrustStore::from_ders(
+            std::slice::from_ref(&self.root_der),
+            AnchorOrigin::CaFile("test-root.pem".into()),
+        )
+        .expect("the root is a usable anchor")
     }
 
     /// `[leaf, intermediate]` for `sans`, valid from `nb` to `na`; `tweak`
     /// may change any parameter before signing.
-    pub fn chain(&self, sans: &[&str], nb: i64, na: i64, tweak: impl FnOnce(&mut CertificateParams)) -> Vec<Vec<u8>> {
-        let mut p = CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>()).expect("names");
-        p.distinguished_name.push(DnType::CommonName, sans.first().copied().unwrap_or("cn.test"));
+    pub fn chain(
+        &self,
+        sans: &[&str],
+        nb: i64,
+        na: i64,
+        tweak: impl FnOnce(&mut CertificateParams),
+    ) -> Vec<Vec<u8>> {
+        let mut p = CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .expect("names");
+        p.distinguished_name.push(
+            DnType::CommonName,
+            sans.first().copied().unwrap_or("cn.test"),
+        );
         p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         p.not_before = at(nb);
@@ -79,7 +92,12 @@ impl TestPki {
 
     /// Diagnose `chain` as presented by `target` (host:port) at `now`.
     pub fn report(&self, target: &str, chain: Vec<Vec<u8>>, now: i64) -> Report {
-        diagnose(&observation(target, chain, now), &self.trust(), now, &DiagnoseOptions::default())
+        diagnose(
+            &observation(target, chain, now),
+            &self.trust(),
+            now,
+            &DiagnoseOptions::default(),
+        )
     }
 }
 
@@ -121,5 +139,10 @@ pub fn connection_failure(target: &str, code: ConnCode, message: &str, now: i64)
         alert: None,
         peer_said: None,
     });
-    diagnose(&obs, &TrustStore::default(), now, &DiagnoseOptions::default())
+    diagnose(
+        &obs,
+        &TrustStore::default(),
+        now,
+        &DiagnoseOptions::default(),
+    )
 }

@@ -26,22 +26,56 @@ fn typed(m: &mut Model, s: &str) {
 /// Three hosts: ok, expired (critical), unreachable (error), all finished.
 fn finished_model() -> (Model, TestPki) {
     let pki = TestPki::new();
-    let names = ["ok.tui.test:443", "expired.tui.test:443", "down.tui.test:443"];
-    let targets = names.iter().map(|n| Target::parse(n, 443).unwrap()).collect();
+    let names = [
+        "ok.tui.test:443",
+        "expired.tui.test:443",
+        "down.tui.test:443",
+    ];
+    let targets = names
+        .iter()
+        .map(|n| Target::parse(n, 443).unwrap())
+        .collect();
     let mut m = Model::new(targets, T0);
     m.size = (160, 45);
     let effects = start(&mut m);
-    assert_eq!(effects.iter().filter(|e| matches!(e, Effect::Probe { .. })).count(), 3);
+    assert_eq!(
+        effects
+            .iter()
+            .filter(|e| matches!(e, Effect::Probe { .. }))
+            .count(),
+        3
+    );
     let reports = [
-        pki.report(names[0], pki.chain(&["ok.tui.test"], T0 - DAY, T0 + 80 * DAY, |_| {}), T0),
-        pki.report(names[1], pki.chain(&["expired.tui.test"], T0 - 100 * DAY, T0 - 10 * DAY, |_| {}), T0),
+        pki.report(
+            names[0],
+            pki.chain(&["ok.tui.test"], T0 - DAY, T0 + 80 * DAY, |_| {}),
+            T0,
+        ),
+        pki.report(
+            names[1],
+            pki.chain(&["expired.tui.test"], T0 - 100 * DAY, T0 - 10 * DAY, |_| {}),
+            T0,
+        ),
         connection_failure(names[2], ConnCode::Unreachable, "connection refused", T0),
     ];
     for (i, r) in reports.into_iter().enumerate() {
         let generation = m.hosts[i].generation;
-        update(&mut m, Action::ProbeStarted { host: i, generation });
+        update(
+            &mut m,
+            Action::ProbeStarted {
+                host: i,
+                generation,
+            },
+        );
         assert!(matches!(m.hosts[i].state, HostState::Connecting { .. }));
-        update(&mut m, Action::ProbeFinished { host: i, generation, report: Box::new(r) });
+        update(
+            &mut m,
+            Action::ProbeFinished {
+                host: i,
+                generation,
+                report: Box::new(r),
+            },
+        );
     }
     (m, pki)
 }
@@ -53,8 +87,19 @@ fn selected_name(m: &Model) -> String {
 #[test]
 fn hosts_sort_worst_first_and_navigation_moves() {
     let (mut m, _) = finished_model();
-    let order: Vec<String> = m.view.iter().map(|i| m.hosts[*i].target.host_port()).collect();
-    assert_eq!(order, ["down.tui.test:443", "expired.tui.test:443", "ok.tui.test:443"]);
+    let order: Vec<String> = m
+        .view
+        .iter()
+        .map(|i| m.hosts[*i].target.host_port())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "down.tui.test:443",
+            "expired.tui.test:443",
+            "ok.tui.test:443"
+        ]
+    );
     assert_eq!(selected_name(&m), "down.tui.test:443");
     ch(&mut m, 'j');
     assert_eq!(selected_name(&m), "expired.tui.test:443");
@@ -68,8 +113,18 @@ fn hosts_sort_worst_first_and_navigation_moves() {
     ch(&mut m, 'k');
     assert_eq!(selected_name(&m), "expired.tui.test:443");
     ch(&mut m, 'o');
-    assert_eq!(selected_name(&m), "expired.tui.test:443", "sorting keeps the selection");
-    assert_eq!(m.view.iter().map(|i| m.hosts[*i].target.host_port()).collect::<Vec<_>>()[0], "down.tui.test:443");
+    assert_eq!(
+        selected_name(&m),
+        "expired.tui.test:443",
+        "sorting keeps the selection"
+    );
+    assert_eq!(
+        m.view
+            .iter()
+            .map(|i| m.hosts[*i].target.host_port())
+            .collect::<Vec<_>>()[0],
+        "down.tui.test:443"
+    );
 }
 
 #[test]
@@ -88,7 +143,13 @@ fn focus_cycles_and_enter_drills_into_the_leaf() {
     key(&mut m, KeyCode::BackTab);
     assert_eq!(m.focus, Focus::Tree);
     // The tree shows the chain; the diagnosis follows the selected certificate.
-    assert_eq!(m.shown_findings().iter().map(|f| f.code.as_str()).collect::<Vec<_>>(), ["expired"]);
+    assert_eq!(
+        m.shown_findings()
+            .iter()
+            .map(|f| f.code.as_str())
+            .collect::<Vec<_>>(),
+        ["expired"]
+    );
     ch(&mut m, 'j');
     assert_eq!(m.tree_selected, 1);
     assert!(m.shown_findings().is_empty(), "the intermediate is fine");
@@ -98,7 +159,11 @@ fn focus_cycles_and_enter_drills_into_the_leaf() {
     ch(&mut m, 'j');
     assert_eq!(m.detail.map(|d| d.scroll), Some(1), "j scrolls the detail");
     ch(&mut m, 'a');
-    assert_eq!(m.overlay, Overlay::None, "adding hosts is not bound in the detail view");
+    assert_eq!(
+        m.overlay,
+        Overlay::None,
+        "adding hosts is not bound in the detail view"
+    );
     key(&mut m, KeyCode::Esc);
     assert!(m.detail.is_none());
     assert_eq!(m.focus, Focus::Tree);
@@ -121,7 +186,13 @@ fn filter_narrows_the_list_and_esc_clears_it() {
         key(&mut m, KeyCode::Backspace);
     }
     typed(&mut m, "cannot connect");
-    assert_eq!(m.view.iter().map(|i| m.hosts[*i].target.host_port()).collect::<Vec<_>>(), ["down.tui.test:443"]);
+    assert_eq!(
+        m.view
+            .iter()
+            .map(|i| m.hosts[*i].target.host_port())
+            .collect::<Vec<_>>(),
+        ["down.tui.test:443"]
+    );
     key(&mut m, KeyCode::Esc);
     assert!(m.filter.is_empty());
     assert_eq!(m.view.len(), 3);
@@ -139,7 +210,10 @@ fn add_host_validates_and_names_the_bad_input() {
     let effects = key(&mut m, KeyCode::Enter);
     assert!(effects.is_empty());
     match &m.overlay {
-        Overlay::AddHost { error: Some(e), input } => {
+        Overlay::AddHost {
+            error: Some(e),
+            input,
+        } => {
             assert!(e.contains("bad..name.test"), "{e}");
             assert_eq!(input, "bad..name.test", "the input stays for correction");
         }
@@ -179,8 +253,15 @@ fn copy_menu_copies_exactly_the_selected_command() {
         panic!("copy menu expected");
     };
     assert_eq!(selected, 0);
-    assert_eq!(items[0].text, want, "the first item is the selected fix command");
-    assert!(items[1].text.starts_with("openssl s_client -connect"), "{}", items[1].text);
+    assert_eq!(
+        items[0].text, want,
+        "the first item is the selected fix command"
+    );
+    assert!(
+        items[1].text.starts_with("openssl s_client -connect"),
+        "{}",
+        items[1].text
+    );
     assert!(items[2].text.starts_with("-----BEGIN CERTIFICATE-----"));
     assert!(items[3].text.contains("CRITICAL"));
     let effects = key(&mut m, KeyCode::Enter);
@@ -194,10 +275,19 @@ fn copy_menu_copies_exactly_the_selected_command() {
     assert!(key(&mut m, KeyCode::Esc).is_empty());
     assert_eq!(m.overlay, Overlay::None);
     // The result is reported honestly.
-    update(&mut m, Action::Copied(Ok("sent to the terminal (OSC 52)".into())));
+    update(
+        &mut m,
+        Action::Copied(Ok("sent to the terminal (OSC 52)".into())),
+    );
     assert!(m.message.as_ref().unwrap().text.contains("OSC 52"));
     update(&mut m, Action::Copied(Err("no terminal".into())));
-    assert!(m.message.as_ref().unwrap().text.contains("copy failed: no terminal"));
+    assert!(
+        m.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("copy failed: no terminal")
+    );
 }
 
 #[test]
@@ -208,20 +298,45 @@ fn reprobe_cancels_and_drops_the_late_result() {
     let old = m.hosts[i].generation;
     let effects = ch(&mut m, 'r');
     assert_eq!(effects[0], Effect::Cancel { host: i });
-    assert!(matches!(&effects[1], Effect::Probe { host, generation, .. } if *host == i && *generation == old + 1));
+    assert!(
+        matches!(&effects[1], Effect::Probe { host, generation, .. } if *host == i && *generation == old + 1)
+    );
     assert!(matches!(m.hosts[i].state, HostState::Queued));
     // A late result of the old probe is dropped.
-    let late = pki.report("ok.tui.test:443", pki.chain(&["ok.tui.test"], T0 - 100 * DAY, T0 - DAY, |_| {}), T0);
-    update(&mut m, Action::ProbeFinished { host: i, generation: old, report: Box::new(late) });
+    let late = pki.report(
+        "ok.tui.test:443",
+        pki.chain(&["ok.tui.test"], T0 - 100 * DAY, T0 - DAY, |_| {}),
+        T0,
+    );
+    update(
+        &mut m,
+        Action::ProbeFinished {
+            host: i,
+            generation: old,
+            report: Box::new(late),
+        },
+    );
     assert!(matches!(m.hosts[i].state, HostState::Queued));
-    update(&mut m, Action::ProbeFailed { host: i, generation: old + 1, error: "boom\u{1b}[2J".into() });
+    update(
+        &mut m,
+        Action::ProbeFailed {
+            host: i,
+            generation: old + 1,
+            error: "boom\u{1b}[2J".into(),
+        },
+    );
     match &m.hosts[i].state {
         HostState::Failed(e) => assert!(!e.contains('\u{1b}')),
         s => panic!("{s:?}"),
     }
     assert_eq!(m.hosts[i].status(), Some(Status::Error));
     let all = ch(&mut m, 'R');
-    assert_eq!(all.iter().filter(|e| matches!(e, Effect::Probe { .. })).count(), 3);
+    assert_eq!(
+        all.iter()
+            .filter(|e| matches!(e, Effect::Probe { .. }))
+            .count(),
+        3
+    );
 }
 
 #[test]
@@ -229,15 +344,25 @@ fn quit_keys_and_key_release_events() {
     let (mut m, _) = finished_model();
     let mut release = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
     release.kind = KeyEventKind::Release;
-    assert!(update(&mut m, Action::Key(release)).is_empty(), "only presses count");
+    assert!(
+        update(&mut m, Action::Key(release)).is_empty(),
+        "only presses count"
+    );
     assert!(!m.quit);
     ch(&mut m, '?');
     assert_eq!(m.overlay, Overlay::Help);
     ch(&mut m, '?');
     assert_eq!(m.overlay, Overlay::None);
     ch(&mut m, 'a');
-    let effects = update(&mut m, Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
-    assert_eq!(effects, vec![Effect::Quit], "Ctrl-C quits even from a prompt");
+    let effects = update(
+        &mut m,
+        Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
+    assert_eq!(
+        effects,
+        vec![Effect::Quit],
+        "Ctrl-C quits even from a prompt"
+    );
     let (mut m, _) = finished_model();
     assert_eq!(ch(&mut m, 'q'), vec![Effect::Quit]);
     assert!(m.quit);
@@ -248,13 +373,19 @@ fn save_prompt_suggests_a_file_and_saves_the_chain() {
     let (mut m, _) = finished_model();
     ch(&mut m, 'j'); // expired
     ch(&mut m, 's');
-    let Overlay::SaveChain { input, .. } = m.overlay.clone() else { panic!("save prompt") };
+    let Overlay::SaveChain { input, .. } = m.overlay.clone() else {
+        panic!("save prompt")
+    };
     assert_eq!(input, "expired.tui.test-chain.pem");
     let effects = key(&mut m, KeyCode::Enter);
     match &effects[..] {
         [Effect::Save { path, contents }] => {
             assert_eq!(path.to_str(), Some("expired.tui.test-chain.pem"));
-            assert_eq!(contents.matches("-----BEGIN CERTIFICATE-----").count(), 2, "leaf and intermediate, not the store root");
+            assert_eq!(
+                contents.matches("-----BEGIN CERTIFICATE-----").count(),
+                2,
+                "leaf and intermediate, not the store root"
+            );
         }
         e => panic!("{e:?}"),
     }

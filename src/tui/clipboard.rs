@@ -34,12 +34,24 @@ fn base64(data: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         out.push(T[(n >> 18) as usize & 63] as char);
         out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 { T[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if chunk.len() > 2 { T[n as usize & 63] as char } else { '=' });
+        out.push(if chunk.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     out
 }
@@ -80,7 +92,11 @@ impl Clipboard {
             Method::Osc52 => None,
         };
         Clipboard {
-            method: if system.is_some() { Method::System } else { Method::Osc52 },
+            method: if system.is_some() {
+                Method::System
+            } else {
+                Method::Osc52
+            },
             system,
             in_tmux: env("TMUX").is_some_and(|v| !v.is_empty()),
         }
@@ -98,7 +114,9 @@ impl Clipboard {
             match cb.set_text(text.to_string()) {
                 Ok(()) => return Ok(format!("copied {} ({} bytes)", preview(text), text.len())),
                 Err(e) => {
-                    crate::tui::runtime::log(&format!("system clipboard failed, using OSC 52: {e}"));
+                    crate::tui::runtime::log(&format!(
+                        "system clipboard failed, using OSC 52: {e}"
+                    ));
                 }
             }
         }
@@ -116,7 +134,11 @@ impl Clipboard {
 fn preview(text: &str) -> String {
     let first = text.lines().next().unwrap_or("");
     let short: String = first.chars().take(40).collect();
-    if short.len() < text.len() { format!("\"{short}…\"") } else { format!("\"{short}\"") }
+    if short.len() < text.len() {
+        format!("\"{short}…\"")
+    } else {
+        format!("\"{short}\"")
+    }
 }
 
 #[cfg(test)]
@@ -125,7 +147,15 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc4648_vectors() {
-        for (i, o) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")] {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(base64(i.as_bytes()), o);
         }
     }
@@ -134,16 +164,27 @@ mod tests {
     fn osc52_forms() {
         assert_eq!(osc52("hi", false).unwrap(), "\x1b]52;c;aGk=\x07");
         let t = osc52("hi", true).unwrap();
-        assert!(t.starts_with("\x1b]52;c;aGk=\x07\x1bPtmux;\x1b\x1b]52;c;aGk=\x07\x1b\\"), "{t:?}");
+        assert!(
+            t.starts_with("\x1b]52;c;aGk=\x07\x1bPtmux;\x1b\x1b]52;c;aGk=\x07\x1b\\"),
+            "{t:?}"
+        );
         assert!(osc52(&"x".repeat(OSC52_MAX_TEXT + 1), false).is_err());
     }
 
     #[test]
     fn method_from_environment() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
         };
-        assert_eq!(choose(&env(&[("SSH_TTY", "/dev/pts/1"), ("DISPLAY", ":0")])), Method::Osc52);
+        assert_eq!(
+            choose(&env(&[("SSH_TTY", "/dev/pts/1"), ("DISPLAY", ":0")])),
+            Method::Osc52
+        );
         if cfg!(target_os = "linux") {
             assert_eq!(choose(&env(&[])), Method::Osc52);
             assert_eq!(choose(&env(&[("DISPLAY", ":0")])), Method::System);

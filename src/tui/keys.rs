@@ -78,7 +78,10 @@ impl Key {
     fn matches(self, ev: &KeyEvent) -> bool {
         match self {
             Key::Char(c) => {
-                ev.code == KeyCode::Char(c) && !ev.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+                ev.code == KeyCode::Char(c)
+                    && !ev
+                        .modifiers
+                        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
             }
             Key::Up => ev.code == KeyCode::Up,
             Key::Down => ev.code == KeyCode::Down,
@@ -87,10 +90,15 @@ impl Key {
             Key::Home => ev.code == KeyCode::Home,
             Key::End => ev.code == KeyCode::End,
             Key::Tab => ev.code == KeyCode::Tab && !ev.modifiers.contains(KeyModifiers::SHIFT),
-            Key::BackTab => ev.code == KeyCode::BackTab || (ev.code == KeyCode::Tab && ev.modifiers.contains(KeyModifiers::SHIFT)),
+            Key::BackTab => {
+                ev.code == KeyCode::BackTab
+                    || (ev.code == KeyCode::Tab && ev.modifiers.contains(KeyModifiers::SHIFT))
+            }
             Key::Enter => ev.code == KeyCode::Enter,
             Key::Esc => ev.code == KeyCode::Esc,
-            Key::CtrlC => ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL),
+            Key::CtrlC => {
+                ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL)
+            }
         }
     }
 }
@@ -132,26 +140,166 @@ use Key::*;
 
 /// The bindings, in help-overlay order.
 pub const BINDINGS: &[Binding] = &[
-    b(Command::Up, &[Char('k'), Up], "up", "Move up", Global, false),
-    b(Command::Down, &[Char('j'), Down], "down", "Move down", Global, false),
-    b(Command::Top, &[Char('g'), Home], "top", "Go to the first item", Global, false),
-    b(Command::Bottom, &[Char('G'), End], "bottom", "Go to the last item", Global, false),
-    b(Command::PageUp, &[PageUp], "page up", "Move or scroll one page up", Global, false),
-    b(Command::PageDown, &[PageDown], "page down", "Move or scroll one page down", Global, false),
-    b(Command::NextPane, &[Tab], "pane", "Focus the next pane (hosts → chain → diagnosis)", Panes, true),
-    b(Command::PrevPane, &[BackTab], "prev pane", "Focus the previous pane", Panes, false),
-    b(Command::Enter, &[Enter], "open", "Open: a host's chain, a certificate's full detail, or the copy menu (diagnosis pane)", Panes, true),
-    b(Command::Collapse, &[Char(' ')], "fold", "Collapse or expand the chain tree", Panes, false),
-    b(Command::Back, &[Esc], "back", "Close the detail view, a menu or the filter", Global, false),
-    b(Command::Filter, &[Char('/')], "filter", "Filter hosts by name or problem", Panes, true),
-    b(Command::Sort, &[Char('o')], "sort", "Sort hosts by severity, name or expiry", Panes, false),
-    b(Command::Reprobe, &[Char('r')], "re-probe", "Probe the selected host again", Panes, true),
-    b(Command::ReprobeAll, &[Char('R')], "all", "Probe every host again", Panes, false),
-    b(Command::AddHost, &[Char('a')], "add", "Add a host (host, host:port, [v6]:port or https URL)", Panes, true),
-    b(Command::CopyMenu, &[Char('c')], "copy", "Copy: the fix command, the openssl line that reproduces the problem, the PEM, or the diagnosis", Global, true),
-    b(Command::Save, &[Char('s')], "save", "Save the chain as PEM to a file", Global, true),
-    b(Command::Help, &[Char('?')], "help", "Show or hide this help", Global, true),
-    b(Command::Quit, &[Char('q'), CtrlC], "quit", "Quit (Ctrl-C always quits)", Global, true),
+    b(
+        Command::Up,
+        &[Char('k'), Up],
+        "up",
+        "Move up",
+        Global,
+        false,
+    ),
+    b(
+        Command::Down,
+        &[Char('j'), Down],
+        "down",
+        "Move down",
+        Global,
+        false,
+    ),
+    b(
+        Command::Top,
+        &[Char('g'), Home],
+        "top",
+        "Go to the first item",
+        Global,
+        false,
+    ),
+    b(
+        Command::Bottom,
+        &[Char('G'), End],
+        "bottom",
+        "Go to the last item",
+        Global,
+        false,
+    ),
+    b(
+        Command::PageUp,
+        &[PageUp],
+        "page up",
+        "Move or scroll one page up",
+        Global,
+        false,
+    ),
+    b(
+        Command::PageDown,
+        &[PageDown],
+        "page down",
+        "Move or scroll one page down",
+        Global,
+        false,
+    ),
+    b(
+        Command::NextPane,
+        &[Tab],
+        "pane",
+        "Focus the next pane (hosts → chain → diagnosis)",
+        Panes,
+        true,
+    ),
+    b(
+        Command::PrevPane,
+        &[BackTab],
+        "prev pane",
+        "Focus the previous pane",
+        Panes,
+        false,
+    ),
+    b(
+        Command::Enter,
+        &[Enter],
+        "open",
+        "Open: a host's chain, a certificate's full detail, or the copy menu (diagnosis pane)",
+        Panes,
+        true,
+    ),
+    b(
+        Command::Collapse,
+        &[Char(' ')],
+        "fold",
+        "Collapse or expand the chain tree",
+        Panes,
+        false,
+    ),
+    b(
+        Command::Back,
+        &[Esc],
+        "back",
+        "Close the detail view, a menu or the filter",
+        Global,
+        false,
+    ),
+    b(
+        Command::Filter,
+        &[Char('/')],
+        "filter",
+        "Filter hosts by name or problem",
+        Panes,
+        true,
+    ),
+    b(
+        Command::Sort,
+        &[Char('o')],
+        "sort",
+        "Sort hosts by severity, name or expiry",
+        Panes,
+        false,
+    ),
+    b(
+        Command::Reprobe,
+        &[Char('r')],
+        "re-probe",
+        "Probe the selected host again",
+        Panes,
+        true,
+    ),
+    b(
+        Command::ReprobeAll,
+        &[Char('R')],
+        "all",
+        "Probe every host again",
+        Panes,
+        false,
+    ),
+    b(
+        Command::AddHost,
+        &[Char('a')],
+        "add",
+        "Add a host (host, host:port, [v6]:port or https URL)",
+        Panes,
+        true,
+    ),
+    b(
+        Command::CopyMenu,
+        &[Char('c')],
+        "copy",
+        "Copy: the fix command, the openssl line that reproduces the problem, the PEM, or the diagnosis",
+        Global,
+        true,
+    ),
+    b(
+        Command::Save,
+        &[Char('s')],
+        "save",
+        "Save the chain as PEM to a file",
+        Global,
+        true,
+    ),
+    b(
+        Command::Help,
+        &[Char('?')],
+        "help",
+        "Show or hide this help",
+        Global,
+        true,
+    ),
+    b(
+        Command::Quit,
+        &[Char('q'), CtrlC],
+        "quit",
+        "Quit (Ctrl-C always quits)",
+        Global,
+        true,
+    ),
 ];
 
 /// Is the binding active in this context?
@@ -174,7 +322,11 @@ pub fn lookup(ev: &KeyEvent, in_detail: bool) -> Option<Command> {
 
 /// Keys of a binding as shown to the user, e.g. "j/↓".
 pub fn keys_label(b: &Binding) -> String {
-    b.keys.iter().map(|k| k.name()).collect::<Vec<_>>().join("/")
+    b.keys
+        .iter()
+        .map(|k| k.name())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Status-bar hints for the context, as (keys, hint) pairs, most important
@@ -209,7 +361,12 @@ mod tests {
                 let overlap = a.context == b.context || a.context == Global || b.context == Global;
                 if overlap {
                     for k in a.keys {
-                        assert!(!b.keys.contains(k), "{k:?} bound to {:?} and {:?}", a.command, b.command);
+                        assert!(
+                            !b.keys.contains(k),
+                            "{k:?} bound to {:?} and {:?}",
+                            a.command,
+                            b.command
+                        );
                     }
                 }
             }
@@ -220,10 +377,26 @@ mod tests {
     fn lookup_finds_commands() {
         assert_eq!(lookup(&key(KeyCode::Char('j')), false), Some(Command::Down));
         assert_eq!(lookup(&key(KeyCode::Down), false), Some(Command::Down));
-        assert_eq!(lookup(&key(KeyCode::BackTab), false), Some(Command::PrevPane));
-        assert_eq!(lookup(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL), true), Some(Command::Quit));
-        assert_eq!(lookup(&key(KeyCode::Char('c')), false), Some(Command::CopyMenu));
-        assert_eq!(lookup(&key(KeyCode::Char('a')), true), None, "no adding hosts from the detail view");
+        assert_eq!(
+            lookup(&key(KeyCode::BackTab), false),
+            Some(Command::PrevPane)
+        );
+        assert_eq!(
+            lookup(
+                &KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+                true
+            ),
+            Some(Command::Quit)
+        );
+        assert_eq!(
+            lookup(&key(KeyCode::Char('c')), false),
+            Some(Command::CopyMenu)
+        );
+        assert_eq!(
+            lookup(&key(KeyCode::Char('a')), true),
+            None,
+            "no adding hosts from the detail view"
+        );
         assert_eq!(lookup(&key(KeyCode::Char('x')), false), None);
     }
 }

@@ -9,7 +9,9 @@ use crate::target::{ResolveRule, Target};
 pub enum HostState {
     Queued,
     /// Probing since `since_ms` (model clock).
-    Connecting { since_ms: u64 },
+    Connecting {
+        since_ms: u64,
+    },
     Done(Box<Report>),
     /// The probe task itself failed (not a TLS failure: those are reports).
     Failed(String),
@@ -99,9 +101,18 @@ pub struct CopyItem {
 pub enum Overlay {
     None,
     Help,
-    CopyMenu { items: Vec<CopyItem>, selected: usize },
-    AddHost { input: String, error: Option<String> },
-    SaveChain { input: String, error: Option<String> },
+    CopyMenu {
+        items: Vec<CopyItem>,
+        selected: usize,
+    },
+    AddHost {
+        input: String,
+        error: Option<String>,
+    },
+    SaveChain {
+        input: String,
+        error: Option<String>,
+    },
 }
 
 /// The full-screen certificate detail view.
@@ -194,7 +205,9 @@ impl Model {
 
     /// The host under the cursor.
     pub fn selected_host(&self) -> Option<&Host> {
-        self.view.get(self.selected).and_then(|i| self.hosts.get(*i))
+        self.view
+            .get(self.selected)
+            .and_then(|i| self.hosts.get(*i))
     }
 
     pub fn selected_index(&self) -> Option<usize> {
@@ -255,7 +268,8 @@ impl Model {
                         .and_then(|r| r.root_cause())
                         .map(|f| f.title.to_ascii_lowercase())
                         .unwrap_or_default();
-                    h.target.host_port().to_ascii_lowercase().contains(&needle) || title.contains(&needle)
+                    h.target.host_port().to_ascii_lowercase().contains(&needle)
+                        || title.contains(&needle)
                 }
             })
             .collect();
@@ -264,7 +278,12 @@ impl Model {
             SortMode::Severity => view.sort_by(|a, b| {
                 rank(&hosts[*b])
                     .cmp(&rank(&hosts[*a]))
-                    .then_with(|| hosts[*a].target.host_port().cmp(&hosts[*b].target.host_port()))
+                    .then_with(|| {
+                        hosts[*a]
+                            .target
+                            .host_port()
+                            .cmp(&hosts[*b].target.host_port())
+                    })
                     .then(a.cmp(b))
             }),
             SortMode::Name => view.sort_by(|a, b| {
@@ -275,7 +294,11 @@ impl Model {
                     .then(a.cmp(b))
             }),
             SortMode::Expiry => view.sort_by(|a, b| {
-                let d = |h: &Host| h.report().and_then(Report::leaf_days_left).unwrap_or(i64::MAX);
+                let d = |h: &Host| {
+                    h.report()
+                        .and_then(Report::leaf_days_left)
+                        .unwrap_or(i64::MAX)
+                };
                 d(&hosts[*a]).cmp(&d(&hosts[*b])).then(a.cmp(b))
             }),
         }
@@ -327,5 +350,9 @@ pub fn severity_symbol(s: Severity) -> &'static str {
 /// First visible row of a list of `height` rows that keeps `selected` in
 /// view (the renderer and mouse hit-testing share this rule).
 pub fn list_offset(selected: usize, height: usize) -> usize {
-    if height == 0 { 0 } else { selected.saturating_sub(height - 1) }
+    if height == 0 {
+        0
+    } else {
+        selected.saturating_sub(height - 1)
+    }
 }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
-use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -28,17 +30,30 @@ use crate::probe::probe;
 pub fn log(msg: &str) {
     let dir = std::env::var_os("XDG_STATE_HOME")
         .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/state")));
-    let Some(dir) = dir.map(|d| d.join("certscope")) else { return };
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/state"))
+        });
+    let Some(dir) = dir.map(|d| d.join("certscope")) else {
+        return;
+    };
     if std::fs::create_dir_all(&dir).is_err() {
         return;
     }
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("certscope.log")) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("certscope.log"))
+    {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        let _ = writeln!(f, "{} {}", crate::report::rfc3339(now), crate::sanitize::for_terminal(msg));
+        let _ = writeln!(
+            f,
+            "{} {}",
+            crate::report::rfc3339(now),
+            crate::sanitize::for_terminal(msg)
+        );
     }
 }
 
@@ -48,7 +63,12 @@ struct TerminalGuard;
 
 fn restore() {
     let _ = disable_raw_mode();
-    let _ = execute!(std::io::stdout(), DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
 }
 
 impl TerminalGuard {
@@ -60,7 +80,12 @@ impl TerminalGuard {
         }));
         enable_raw_mode()?;
         let guard = TerminalGuard;
-        execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture, cursor::Hide)?;
+        execute!(
+            std::io::stdout(),
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            cursor::Hide
+        )?;
         Ok(guard)
     }
 }
@@ -149,8 +174,8 @@ pub async fn run(plan: Plan, add_defaults: AddDefaults) -> Result<i32, String> {
     let mut clipboard = Clipboard::from_env();
 
     let guard = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
-    let mut terminal =
-        Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))
+        .map_err(|e| format!("cannot set up the terminal: {e}"))?;
     if let Ok(s) = terminal.size() {
         model.size = (s.width, s.height);
     }
@@ -242,7 +267,11 @@ fn apply(
 ) {
     for e in effects {
         match e {
-            Effect::Probe { host, generation, target } => prober.spawn(host, generation, target),
+            Effect::Probe {
+                host,
+                generation,
+                target,
+            } => prober.spawn(host, generation, target),
             Effect::Cancel { host } => prober.cancel(host),
             Effect::Copy(text) => {
                 let r = clipboard.copy(&text, &mut std::io::stdout());

@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 
 use super::keys::{self, Command};
 use super::model::{CopyItem, Detail, Focus, HostState, MessageKind, Model, Overlay};
@@ -18,12 +20,26 @@ pub enum Action {
     Mouse(MouseEvent),
     Resize(u16, u16),
     /// The clock moved (spinners, days left).
-    Tick { now_ms: u64, now_unix: i64 },
+    Tick {
+        now_ms: u64,
+        now_unix: i64,
+    },
     /// A probe got its turn and is connecting.
-    ProbeStarted { host: usize, generation: u64 },
-    ProbeFinished { host: usize, generation: u64, report: Box<Report> },
+    ProbeStarted {
+        host: usize,
+        generation: u64,
+    },
+    ProbeFinished {
+        host: usize,
+        generation: u64,
+        report: Box<Report>,
+    },
     /// The probe task died (a bug or a panic in it, not a TLS failure).
-    ProbeFailed { host: usize, generation: u64, error: String },
+    ProbeFailed {
+        host: usize,
+        generation: u64,
+        error: String,
+    },
     /// Result of a copy: Ok(how it was delivered) or Err(why not).
     Copied(Result<String, String>),
     /// Result of saving a file: Ok(path) or Err(why not).
@@ -34,17 +50,28 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Start probing `hosts[host]`; results carry `generation`.
-    Probe { host: usize, generation: u64, target: Target },
+    Probe {
+        host: usize,
+        generation: u64,
+        target: Target,
+    },
     /// Abort the running probe of `hosts[host]`, if any.
-    Cancel { host: usize },
+    Cancel {
+        host: usize,
+    },
     Copy(String),
-    Save { path: PathBuf, contents: String },
+    Save {
+        path: PathBuf,
+        contents: String,
+    },
     Quit,
 }
 
 /// Probe every host: the effects to start with.
 pub fn start(model: &mut Model) -> Vec<Effect> {
-    (0..model.hosts.len()).flat_map(|i| reprobe(model, i)).collect()
+    (0..model.hosts.len())
+        .flat_map(|i| reprobe(model, i))
+        .collect()
 }
 
 fn reprobe(model: &mut Model, i: usize) -> Vec<Effect> {
@@ -85,7 +112,11 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Action::ProbeFinished { host, generation, report } => {
+        Action::ProbeFinished {
+            host,
+            generation,
+            report,
+        } => {
             if let Some(h) = model.hosts.get_mut(host)
                 && h.generation == generation
             {
@@ -95,7 +126,11 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Action::ProbeFailed { host, generation, error } => {
+        Action::ProbeFailed {
+            host,
+            generation,
+            error,
+        } => {
             if let Some(h) = model.hosts.get_mut(host)
                 && h.generation == generation
             {
@@ -113,7 +148,9 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
         }
         Action::Saved(r) => {
             match r {
-                Ok(path) => model.set_message(format!("saved the chain to {path}"), MessageKind::Info),
+                Ok(path) => {
+                    model.set_message(format!("saved the chain to {path}"), MessageKind::Info)
+                }
                 Err(e) => model.set_message(format!("save failed: {e}"), MessageKind::Error),
             }
             Vec::new()
@@ -148,7 +185,10 @@ fn on_key(model: &mut Model, k: KeyEvent) -> Vec<Effect> {
     match model.overlay.clone() {
         Overlay::None => {}
         Overlay::Help => {
-            if matches!(k.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter) {
+            if matches!(
+                k.code,
+                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
+            ) {
                 model.overlay = Overlay::None;
             }
             return Vec::new();
@@ -174,9 +214,16 @@ pub fn command(model: &mut Model, cmd: Command) -> Vec<Effect> {
         Command::Top => move_by(model, i64::MIN / 2),
         Command::Bottom => move_by(model, i64::MAX / 2),
         Command::NextPane | Command::PrevPane => {
-            let pos = Focus::ORDER.iter().position(|f| *f == model.focus).unwrap_or(0);
+            let pos = Focus::ORDER
+                .iter()
+                .position(|f| *f == model.focus)
+                .unwrap_or(0);
             let n = Focus::ORDER.len();
-            let next = if cmd == Command::NextPane { (pos + 1) % n } else { (pos + n - 1) % n };
+            let next = if cmd == Command::NextPane {
+                (pos + 1) % n
+            } else {
+                (pos + n - 1) % n
+            };
             model.focus = Focus::ORDER[next];
             model.fix_selected = 0;
             model.diag_scroll = 0;
@@ -188,7 +235,10 @@ pub fn command(model: &mut Model, cmd: Command) -> Vec<Effect> {
                 }
             }
             Focus::Tree => {
-                if model.selected_report().is_some_and(|r| model.tree_selected < r.chain.len()) {
+                if model
+                    .selected_report()
+                    .is_some_and(|r| model.tree_selected < r.chain.len())
+                {
                     model.detail = Some(Detail {
                         cert: model.tree_selected,
                         scroll: 0,
@@ -212,7 +262,10 @@ pub fn command(model: &mut Model, cmd: Command) -> Vec<Effect> {
         Command::Sort => {
             model.sort = model.sort.next();
             model.refresh_view();
-            model.set_message(format!("sorted by {}", model.sort.label()), MessageKind::Info);
+            model.set_message(
+                format!("sorted by {}", model.sort.label()),
+                MessageKind::Info,
+            );
         }
         Command::Reprobe => {
             if let Some(i) = model.selected_index() {
@@ -229,17 +282,30 @@ pub fn command(model: &mut Model, cmd: Command) -> Vec<Effect> {
         Command::CopyMenu => {
             let items = copy_items(model);
             if items.is_empty() {
-                model.set_message("nothing to copy yet: the host has no result", MessageKind::Error);
+                model.set_message(
+                    "nothing to copy yet: the host has no result",
+                    MessageKind::Error,
+                );
             } else {
                 model.overlay = Overlay::CopyMenu { items, selected: 0 };
             }
         }
         Command::Save => match model.selected_report() {
-            Some(r) if r.chain.iter().any(|c| c.source != crate::report::Source::Store) => {
+            Some(r)
+                if r.chain
+                    .iter()
+                    .any(|c| c.source != crate::report::Source::Store) =>
+            {
                 let stem: String = r
                     .name
                     .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
                     .collect();
                 model.overlay = Overlay::SaveChain {
                     input: format!("{stem}-chain.pem"),
@@ -264,8 +330,11 @@ fn move_by(model: &mut Model, delta: i64) {
         }
         (cur as i64).saturating_add(delta).clamp(0, len as i64 - 1) as usize
     };
-    if let Some(d) = &mut model.detail {
-        d.scroll = (i64::from(d.scroll) + delta).clamp(0, i64::from(u16::MAX)) as u16;
+    if model.detail.is_some() {
+        let max = i64::from(super::ui::detail_max_scroll(model));
+        if let Some(d) = &mut model.detail {
+            d.scroll = (i64::from(d.scroll) + delta).clamp(0, max) as u16;
+        }
         return;
     }
     match model.focus {
@@ -287,9 +356,29 @@ fn move_by(model: &mut Model, delta: i64) {
             let len = model.fix_commands().len();
             if len > 0 {
                 model.fix_selected = step(model.fix_selected, len);
+                scroll_to_selected_fix(model);
             } else {
-                model.diag_scroll = (i64::from(model.diag_scroll) + delta).clamp(0, 10_000) as u16;
+                scroll_diagnosis(model, delta);
             }
+        }
+    }
+}
+
+fn scroll_diagnosis(model: &mut Model, delta: i64) {
+    let max = i64::from(super::ui::diagnosis_max_scroll(model));
+    model.diag_scroll = (i64::from(model.diag_scroll) + delta).clamp(0, max) as u16;
+}
+
+/// Scroll the diagnosis pane so the selected fix command is on screen.
+fn scroll_to_selected_fix(model: &mut Model) {
+    let size = ratatui::layout::Rect::new(0, 0, model.size.0, model.size.1);
+    let pane = super::ui::layout(size, model).diagnosis;
+    let visible = pane.height.saturating_sub(2).max(1);
+    if let Some(line) = super::ui::diagnosis_selected_line(model, pane.width) {
+        if line < model.diag_scroll {
+            model.diag_scroll = line.saturating_sub(1);
+        } else if line >= model.diag_scroll + visible {
+            model.diag_scroll = line + 1 - visible;
         }
     }
 }
@@ -303,7 +392,9 @@ fn clamp(model: &mut Model) {
     {
         model.detail = None;
     }
-    model.fix_selected = model.fix_selected.min(model.fix_commands().len().saturating_sub(1));
+    model.fix_selected = model
+        .fix_selected
+        .min(model.fix_commands().len().saturating_sub(1));
 }
 
 /// The copy menu: exactly the texts that will be copied.
@@ -336,7 +427,12 @@ pub fn copy_items(model: &Model) -> Vec<CopyItem> {
     items
 }
 
-fn copy_menu_key(model: &mut Model, k: KeyEvent, items: Vec<CopyItem>, selected: usize) -> Vec<Effect> {
+fn copy_menu_key(
+    model: &mut Model,
+    k: KeyEvent,
+    items: Vec<CopyItem>,
+    selected: usize,
+) -> Vec<Effect> {
     let chosen = match k.code {
         KeyCode::Esc | KeyCode::Char('q') => {
             model.overlay = Overlay::None;
@@ -408,7 +504,12 @@ fn add_host_key(model: &mut Model, k: KeyEvent, mut input: String) -> Vec<Effect
                 model.set_message(format!("added {shown}"), MessageKind::Info);
                 return reprobe(model, i);
             }
-            Err(e) => model.overlay = Overlay::AddHost { input, error: Some(e) },
+            Err(e) => {
+                model.overlay = Overlay::AddHost {
+                    input,
+                    error: Some(e),
+                }
+            }
         },
         _ => {
             edit(&mut input, &k);
@@ -440,7 +541,10 @@ fn save_key(model: &mut Model, k: KeyEvent, mut input: String) -> Vec<Effect> {
                 None
             };
             if let Some(e) = err {
-                model.overlay = Overlay::SaveChain { input, error: Some(e) };
+                model.overlay = Overlay::SaveChain {
+                    input,
+                    error: Some(e),
+                };
                 return Vec::new();
             }
             let Some(r) = model.selected_report() else {
@@ -526,9 +630,13 @@ fn on_mouse(model: &mut Model, m: MouseEvent) -> Vec<Effect> {
         MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
             let before = model.focus;
             model.focus = pane;
-            let d = if m.kind == MouseEventKind::ScrollDown { 1 } else { -1 };
+            let d = if m.kind == MouseEventKind::ScrollDown {
+                1
+            } else {
+                -1
+            };
             if pane == Focus::Diagnosis {
-                model.diag_scroll = (i64::from(model.diag_scroll) + 3 * d).clamp(0, 10_000) as u16;
+                scroll_diagnosis(model, 3 * d);
             } else {
                 move_by(model, d);
             }
