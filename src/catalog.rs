@@ -64,6 +64,16 @@ pub fn clients(code: Code, intermediate: bool) -> Clients {
             "certificate revoked (verify error 23)",
         ),
         RevocationUnknown => c("nothing", "nothing", "nothing"),
+        AiaFetchFailed => c(
+            "the AIA fetch fails too: NET::ERR_CERT_AUTHORITY_INVALID",
+            "SEC_ERROR_UNKNOWN_ISSUER",
+            "unable to get local issuer certificate (verify error 20)",
+        ),
+        OcspStapled => c(
+            "nothing",
+            "nothing",
+            "nothing (openssl s_client -status prints it)",
+        ),
         MustStapleMissing => c(
             "nothing",
             "MOZILLA_PKIX_ERROR_REQUIRED_TLS_FEATURE_MISSING",
@@ -88,6 +98,11 @@ pub fn clients(code: Code, intermediate: bool) -> Clients {
             "NET::ERR_CERT_INVALID",
             "MOZILLA_PKIX_ERROR_CA_CERT_USED_AS_END_ENTITY",
             "nothing",
+        ),
+        KeyMismatch => c(
+            "nothing (the server fails to start or fails every handshake)",
+            "nothing (the server fails to start or fails every handshake)",
+            "key values mismatch",
         ),
         NameConstraints => c(
             "NET::ERR_CERT_NAME_CONSTRAINT_VIOLATION",

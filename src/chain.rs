@@ -44,9 +44,10 @@ pub struct ChainWalk {
 
 const MAX_DEPTH: usize = 12;
 
-/// Walk `certs` (presented order, leaf first) against `trust`.
-/// `certs` must not be empty.
-pub fn walk(certs: &[CertInfo], trust: &TrustStore) -> ChainWalk {
+/// Walk `certs` (presented order, leaf first, then any fetched from AIA)
+/// against `trust`. The first `presented` were sent by the server: only
+/// they count for order, duplicates and extras. `certs` must not be empty.
+pub fn walk(certs: &[CertInfo], presented: usize, trust: &TrustStore) -> ChainWalk {
     let mut duplicates = Vec::new();
     for i in 0..certs.len() {
         if certs[..i].iter().any(|c| c.der == certs[i].der) {
@@ -125,14 +126,15 @@ pub fn walk(certs: &[CertInfo], trust: &TrustStore) -> ChainWalk {
         PathEnd::Anchored { sent_as, .. } => *sent_as,
         _ => None,
     };
-    let unused: Vec<usize> = (0..certs.len())
+    let unused: Vec<usize> = (0..certs.len().min(presented))
         .filter(|i| !path.contains(i) && !duplicates.contains(i) && Some(*i) != sent_anchor)
         .collect();
-    let mut order: Vec<usize> = path.clone();
+    let mut order: Vec<usize> = path.iter().copied().filter(|i| *i < presented).collect();
     if let Some(s) = sent_anchor {
         order.push(s);
     }
     let out_of_order = order.iter().enumerate().any(|(pos, idx)| pos != *idx);
+    let duplicates: Vec<usize> = duplicates.into_iter().filter(|i| *i < presented).collect();
     ChainWalk {
         path,
         end,

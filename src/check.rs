@@ -29,11 +29,23 @@ impl std::fmt::Display for InputError {
 /// Everything a run needs, validated.
 pub struct Plan {
     pub targets: Vec<Target>,
+    /// The command line's store (`--trust-store` plus `--ca-file`): for
+    /// command-line targets and hosts added later in the TUI.
     pub trust: Arc<TrustStore>,
+    /// Each target's store, parallel to `targets` (hosts-file targets may
+    /// add CA files); identical stores are one `Arc`.
+    pub trust_for: Vec<Arc<TrustStore>>,
     pub probe: ProbeOptions,
     pub diagnose: DiagnoseOptions,
     pub at: Option<i64>,
     pub concurrency: usize,
+}
+
+impl Plan {
+    /// The trust store for target `i` (the shared one past the planned targets).
+    pub fn trust_at(&self, i: usize) -> &Arc<TrustStore> {
+        self.trust_for.get(i).unwrap_or(&self.trust)
+    }
 }
 
 /// Validate targets and options; every error names the bad input.
@@ -46,22 +58,49 @@ pub fn plan(raw_targets: &[String], args: &ProbeArgs) -> Result<Plan, InputError
         }),
     };
     let mut targets = Vec::with_capacity(raw_targets.len());
+    let default_port = args.starttls.map(|p| p.default_port()).unwrap_or(443);
     for raw in raw_targets {
-        let mut t = Target::parse(raw, 443).map_err(InputError)?;
+        let mut t = Target::parse(raw, default_port).map_err(InputError)?;
         t.sni = sni.clone();
+        t.starttls = args.starttls;
         ResolveRule::apply(&args.resolve, &mut t);
         targets.push(t);
     }
-    let trust = TrustStore::load(args.trust_store, &args.ca_file).map_err(InputError)?;
+    let trust = Arc::new(TrustStore::load(args.trust_store, &args.ca_file).map_err(InputError)?);
+    let mut trust_for = vec![trust.clone(); targets.len()];
+    // A hosts file: --hosts-file, else the default one when no TARGET is given.
+    let hosts_file = match &args.hosts_file {
+        Some(p) => Some(p.clone()),
+        None if raw_targets.is_empty() => crate::hostsfile::default_file(),
+        None => None,
+    };
+    if let Some(path) = hosts_file {
+        let inherit = crate::hostsfile::Inherit {
+            sni: sni.clone(),
+            starttls: args.starttls,
+            resolve: &args.resolve,
+        };
+        for (t, store) in
+            crate::hostsfile::load_with_trust(&path, &inherit, &trust).map_err(InputError)?
+        {
+            targets.push(t);
+            trust_for.push(store);
+        }
+    }
+    if targets.is_empty() {
+        return Err(InputError(crate::hostsfile::no_targets_message()));
+    }
     Ok(Plan {
         targets,
-        trust: Arc::new(trust),
+        trust,
+        trust_for,
         probe: ProbeOptions {
             timeout: Duration::from_secs_f64(args.timeout),
         },
         diagnose: DiagnoseOptions {
             warn_days: args.warn_days,
             crit_days: args.crit_days,
+            skip_name: false,
         },
         at: args.at,
         concurrency: args.concurrency as usize,
@@ -76,7 +115,7 @@ pub async fn run_all(plan: &Plan, mut on_done: impl FnMut(usize, &Report)) -> Ve
     for (i, t) in plan.targets.iter().cloned().enumerate() {
         let sem = sem.clone();
         let opts = plan.probe.clone();
-        let trust = plan.trust.clone();
+        let trust = plan.trust_at(i).clone();
         let dopts = plan.diagnose.clone();
         let at = plan.at;
         set.spawn(async move {
@@ -133,29 +172,42 @@ pub async fn run(args: CheckArgs) -> Result<i32, InputError> {
         }
     })
     .await;
+    Ok(print_reports(&reports, total, format, true))
+}
+
+/// Print `reports` in `format` (JSONL lines too, unless `streamed`: then
+/// they were printed as each report finished) and return the exit code: the
+/// worst status, or 3 when there are fewer than `expected` reports.
+pub fn print_reports(reports: &[Report], expected: usize, format: Format, streamed: bool) -> i32 {
     let worst = reports
         .iter()
         .map(|r| r.status)
         .fold(Status::Ok, Status::worst);
-    let worst = if reports.len() < total {
+    let worst = if reports.len() < expected {
         Status::Error
     } else {
         worst
     };
     match format {
-        Format::Json => println!("{}", report::json_document(&reports)),
-        Format::Jsonl => {}
+        Format::Json => println!("{}", report::json_document(reports)),
+        Format::Jsonl if streamed => {}
+        Format::Jsonl => {
+            let mut out = std::io::stdout().lock();
+            for r in reports {
+                let _ = writeln!(out, "{}", report::json_line(r));
+            }
+        }
         Format::Text => {
             let color = std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             let mut out = std::io::stdout().lock();
-            for r in &reports {
+            for r in reports {
                 let _ = write!(out, "{}", crate::text::render(r, color));
             }
             if reports.len() > 1 {
-                let _ = writeln!(out, "{}", crate::text::summary(&reports));
+                let _ = writeln!(out, "{}", crate::text::summary(reports));
             }
         }
     }
-    Ok(worst.exit_code())
+    worst.exit_code()
 }

@@ -27,6 +27,9 @@ pub struct Cli {
     /// Targets for the TUI: host, host:port, [v6addr]:port or https://host[:port]/...
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
+    /// Open certificate files (PEM or DER) in the TUI instead of probing (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub file: Vec<PathBuf>,
     #[command(flatten)]
     pub probe: ProbeArgs,
 }
@@ -37,6 +40,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Open the TUI on the built-in offline lab of broken servers (no network needed).
     Demo,
+    /// Diagnose certificate files offline: PEM chains and bundles, or DER.
+    Inspect(InspectArgs),
+    /// Print a commented example hosts file (TOML) for --hosts-file.
+    ExampleHosts,
     /// Run the built-in lab of loopback TLS servers (one per broken setup) and
     /// print the `certscope check` command line for each. Ctrl-C stops it.
     Lab(LabArgs),
@@ -59,6 +66,12 @@ pub struct ProbeArgs {
     /// Server name to send (SNI) and verify against (default: the target's host).
     #[arg(long, value_name = "NAME")]
     pub sni: Option<String>,
+    /// Upgrade a plaintext connection first: smtp, imap, pop3, ftp, xmpp, ldap, postgres or mysql (the port then defaults to the protocol's).
+    #[arg(long, value_name = "PROTO", value_parser = parse_starttls)]
+    pub starttls: Option<crate::starttls::Proto>,
+    /// Read targets with per-target options from a TOML hosts file (see `certscope example-hosts`).
+    #[arg(long, value_name = "FILE")]
+    pub hosts_file: Option<PathBuf>,
     /// Connect to ADDR for HOST:PORT (curl's syntax; repeatable), e.g. a.test:443:127.0.0.1.
     #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = parse_resolve)]
     pub resolve: Vec<ResolveRule>,
@@ -88,10 +101,45 @@ pub struct ProbeArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// host, host:port, [v6addr]:port or https://host[:port]/... (port defaults to 443).
-    #[arg(value_name = "TARGET", required = true)]
+    /// Without TARGET and --hosts-file: ~/.config/certscope/hosts.toml.
+    #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
     #[command(flatten)]
     pub probe: ProbeArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Same as --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// PEM (a chain, a bundle) or DER certificate files; the leaf first is expected.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Check the leaf against this host name or IP address.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Check that this private key (PEM) belongs to the leaf.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Extra trust anchors (PEM), added to the base store (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Vec<PathBuf>,
+    /// Base trust store: mozilla, system or none.
+    #[arg(long, value_name = "STORE", default_value = "mozilla", value_parser = parse_store)]
+    pub trust_store: StoreKind,
+    /// Judge validity at this instant instead of now, e.g. 2027-03-01T00:00:00Z.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_at)]
+    pub at: Option<i64>,
+    /// Warn when fewer than N days are left.
+    #[arg(long, value_name = "N")]
+    pub warn_days: Option<u32>,
+    /// Below N days left, expiry is critical.
+    #[arg(long, value_name = "N")]
+    pub crit_days: Option<u32>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -115,6 +163,8 @@ pub struct LabArgs {
 pub fn demo_probe_args() -> ProbeArgs {
     ProbeArgs {
         sni: None,
+        starttls: None,
+        hosts_file: None,
         resolve: Vec::new(),
         ca_file: Vec::new(),
         trust_store: StoreKind::Mozilla,
@@ -124,6 +174,10 @@ pub fn demo_probe_args() -> ProbeArgs {
         crit_days: None,
         at: None,
     }
+}
+
+fn parse_starttls(s: &str) -> Result<crate::starttls::Proto, String> {
+    s.parse()
 }
 
 fn parse_resolve(s: &str) -> Result<ResolveRule, String> {

@@ -9,8 +9,9 @@ use crate::cert::CertInfo;
 use crate::chain::{self, PathEnd};
 use crate::finding::{Code, Finding, Severity, Status, sort_findings};
 use crate::fix::{Facts, FixContext};
-use crate::model::{ConnCode, Observation};
+use crate::model::{ConnCode, FetchKind, Observation};
 use crate::report::{ChainEntry, Report, Source};
+use crate::revocation::{IssuerKey, RevState};
 use crate::rules;
 use crate::trust::TrustStore;
 
@@ -21,6 +22,8 @@ pub struct DiagnoseOptions {
     pub warn_days: Option<u32>,
     /// `--crit-days`: below this many days left, `expiring-soon` is critical.
     pub crit_days: Option<u32>,
+    /// Do not check the leaf against a host name (`inspect` without `--name`).
+    pub skip_name: bool,
 }
 
 /// Everything a rule needs to know about the target, in one place.
@@ -32,6 +35,9 @@ pub struct Ctx<'a> {
     pub fix: FixContext,
     pub name: String,
     pub walk: chain::ChainWalk,
+    /// `certs[..presented]` were sent; the rest were fetched from AIA.
+    pub presented: usize,
+    pub obs: &'a Observation,
 }
 
 impl Ctx<'_> {
@@ -108,6 +114,11 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
         crate::trust::AnchorOrigin::CaFile(p) => Some(p.display().to_string()),
         _ => None,
     });
+    // No connection at all, only a label: a chain read from a file, whose
+    // fix commands read that file.
+    if obs.tls.is_none() && obs.error.is_none() && obs.address.is_none() {
+        fix.file = obs.label.clone();
+    }
     let mut findings = Vec::new();
 
     // Connection failure: one finding, say what happened.
@@ -143,6 +154,7 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
 
     let mut report = Report {
         target: obs.target.clone(),
+        label: obs.label.clone().unwrap_or_else(|| obs.target.host_port()),
         address: obs.address,
         name: name.clone(),
         status: Status::Error,
@@ -183,6 +195,8 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
             .map(|info| ChainEntry {
                 info,
                 source: Source::Server,
+                revocation: None,
+                fetched_from: None,
             })
             .collect();
         sort_findings(&mut findings);
@@ -190,7 +204,24 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
         return report;
     }
 
-    let walk = chain::walk(&certs, trust);
+    // Certificates fetched from AIA caIssuers URLs follow the presented ones.
+    let presented = certs.len();
+    let mut aia_urls: Vec<String> = Vec::new();
+    for f in obs.fetches.iter().filter(|f| f.kind == FetchKind::Aia) {
+        let Ok(body) = &f.result else { continue };
+        let Ok(ders) = crate::aia::certs_from_body(body) else {
+            continue;
+        };
+        for d in ders {
+            if let Ok(c) = CertInfo::from_der(&d)
+                && !certs.iter().any(|x| x.der == c.der)
+            {
+                certs.push(c);
+                aia_urls.push(f.url.clone());
+            }
+        }
+    }
+    let walk = chain::walk(&certs, presented, trust);
     let ctx = Ctx {
         certs: &certs,
         trust,
@@ -199,6 +230,8 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
         fix,
         name,
         walk,
+        presented,
+        obs,
     };
     rules::trust_findings(&ctx, &mut findings);
     rules::validity_findings(&ctx, &mut findings);
@@ -207,6 +240,7 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
     rules::crypto_findings(&ctx, &mut findings);
     rules::constraint_findings(&ctx, &mut findings);
     rules::order_findings(&ctx, &mut findings);
+    let revocation = revocation_findings(&ctx, &mut findings);
     rules::webpki_cross_check(&ctx, &obs.chain, &mut findings);
 
     // The chain as the report shows it: what was sent, then the store anchor.
@@ -214,9 +248,19 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
     let mut chain: Vec<ChainEntry> = certs
         .iter()
         .cloned()
-        .map(|info| ChainEntry {
+        .zip(revocation)
+        .enumerate()
+        .map(|(i, (info, revocation))| ChainEntry {
             info,
-            source: Source::Server,
+            source: if i < presented {
+                Source::Server
+            } else {
+                Source::Aia
+            },
+            revocation,
+            fetched_from: i
+                .checked_sub(presented)
+                .and_then(|k| aia_urls.get(k).cloned()),
         })
         .collect();
     if let PathEnd::Anchored { anchor, sent_as } = &ctx.walk.end {
@@ -235,6 +279,8 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
                     chain.push(ChainEntry {
                         info,
                         source: Source::Store,
+                        revocation: None,
+                        fetched_from: None,
                     });
                     path.push(chain.len() - 1);
                 }
@@ -252,4 +298,47 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
     report.path = path;
     report.findings = findings;
     report
+}
+
+/// Judge revocation for every certificate on the path (and the staple);
+/// returns each certificate's state, indexed like `ctx.certs`.
+fn revocation_findings(ctx: &Ctx, findings: &mut Vec<Finding>) -> Vec<Option<RevState>> {
+    let mut states: Vec<Option<RevState>> = vec![None; ctx.certs.len()];
+    let path = &ctx.walk.path;
+    let issuer_of = |k: usize| -> Option<IssuerKey<'_>> {
+        match path.get(k + 1) {
+            Some(&j) => Some(IssuerKey {
+                subject_raw: &ctx.certs[j].subject_raw,
+                spki_der: &ctx.certs[j].spki_der,
+            }),
+            None => match &ctx.walk.end {
+                PathEnd::Anchored { anchor, .. } => {
+                    ctx.trust.anchors.get(*anchor).map(|a| IssuerKey {
+                        subject_raw: &a.subject_raw,
+                        spki_der: &a.spki_der,
+                    })
+                }
+                _ => None,
+            },
+        }
+    };
+    for (k, &i) in path.iter().enumerate() {
+        let c = &ctx.certs[i];
+        if c.is_self_signed() {
+            states[i] = Some(RevState::NotChecked {
+                reason: "a self-signed certificate has no issuer to revoke it".into(),
+            });
+            continue;
+        }
+        let staple = if i == 0 {
+            ctx.obs.ocsp_stapled.as_deref()
+        } else {
+            None
+        };
+        let state = crate::revocation::judge_cert(ctx.obs, c, issuer_of(k), staple, ctx.now);
+        crate::revocation::findings(ctx, i, &state, findings);
+        states[i] = Some(state);
+    }
+    crate::revocation::staple_findings(ctx, ctx.obs, issuer_of(0), findings);
+    states
 }

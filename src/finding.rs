@@ -92,6 +92,7 @@ codes! {
     NotYetValid => "not-yet-valid",
     HostnameMismatch => "hostname-mismatch",
     CaAsLeaf => "ca-as-leaf",
+    KeyMismatch => "key-mismatch",
     InvalidPurpose => "invalid-purpose",
     NameConstraints => "name-constraints",
     WeakSignature => "weak-signature",
@@ -102,6 +103,8 @@ codes! {
     NoSct => "no-sct",
     ExpiringSoon => "expiring-soon",
     RevocationUnknown => "revocation-unknown",
+    AiaFetchFailed => "aia-fetch-failed",
+    OcspStapled => "ocsp-stapled",
     ChainOrder => "chain-order",
     RootSent => "root-sent",
 }

@@ -18,27 +18,25 @@ pub struct FixContext {
     /// The CA file the chain was judged against, passed to OpenSSL's
     /// verification commands so they judge the same way.
     pub ca_file: Option<String>,
+    /// The certificate file the chain was read from (`certscope inspect`):
+    /// commands then read that file instead of connecting.
+    pub file: Option<String>,
+    /// The private key file checked against the leaf (`inspect --key`).
+    pub key_file: Option<String>,
 }
 
 impl FixContext {
     pub fn new(connect: String, name: String) -> FixContext {
         let name_is_ip = name.parse::<std::net::IpAddr>().is_ok();
-        let stem: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let stem = file_stem(&name);
         FixContext {
             connect,
             name,
             name_is_ip,
             stem,
             ca_file: None,
+            file: None,
+            key_file: None,
         }
     }
 
@@ -53,6 +51,21 @@ impl FixContext {
     /// The `openssl s_client` line that reproduces the problem: it verifies
     /// the chain and the name and stops on the first error.
     pub fn reproduce(&self) -> String {
+        if let Some(file) = &self.file {
+            let ca = match &self.ca_file {
+                Some(f) => format!(" -CAfile {}", quote(f)),
+                None => String::new(),
+            };
+            let check = if self.name_is_ip {
+                format!(" -verify_ip {}", quote(&self.name))
+            } else {
+                format!(" -verify_hostname {}", quote(&self.name))
+            };
+            return format!(
+                "openssl verify{ca} -untrusted {f}{check} {f}",
+                f = quote(file)
+            );
+        }
         let check = if self.name_is_ip {
             format!(" -verify_ip {}", quote(&self.name))
         } else {
@@ -72,6 +85,12 @@ impl FixContext {
 
     /// Show every certificate the server sends.
     pub fn show_chain(&self) -> String {
+        if let Some(file) = &self.file {
+            return format!(
+                "openssl crl2pkcs7 -nocrl -certfile {} | openssl pkcs7 -print_certs -noout",
+                quote(file)
+            );
+        }
         format!(
             "openssl s_client -connect {}{} -showcerts </dev/null 2>/dev/null | grep -E '^ *[0-9]+ s:|^ *i:'",
             quote(&self.connect),
@@ -81,11 +100,20 @@ impl FixContext {
 
     /// Print the served leaf's dates.
     pub fn show_dates(&self) -> String {
-        format!(
-            "openssl s_client -connect {}{} </dev/null 2>/dev/null | openssl x509 -noout -subject -dates",
-            quote(&self.connect),
-            self.servername()
-        )
+        format!("{} -noout -subject -dates", self.leaf_x509())
+    }
+
+    /// `openssl x509` reading the served leaf (or the file's first
+    /// certificate); options are appended by the caller.
+    fn leaf_x509(&self) -> String {
+        match &self.file {
+            Some(file) => format!("openssl x509 -in {}", quote(file)),
+            None => format!(
+                "openssl s_client -connect {}{} </dev/null 2>/dev/null | openssl x509",
+                quote(&self.connect),
+                self.servername()
+            ),
+        }
     }
 
     fn csr(&self, extra: &str) -> String {
@@ -113,10 +141,11 @@ fn reload() -> FixStep {
 }
 
 fn verify(ctx: &FixContext) -> FixStep {
-    FixStep::cmd(
-        "Verify afterwards: this must print 'Verification: OK'",
-        ctx.reproduce(),
-    )
+    let title = match &ctx.file {
+        Some(f) => format!("Verify afterwards: this must print '{f}: OK'"),
+        None => "Verify afterwards: this must print 'Verification: OK'".to_string(),
+    };
+    FixStep::cmd(title, ctx.reproduce())
 }
 
 /// Fix steps for a finding. `detail` carries code-specific facts, such as an
@@ -169,10 +198,9 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
             FixStep::note("If the certificate itself is post-dated, wait for its start date or have it reissued"),
         ],
         HostnameMismatch => vec![
-            FixStep::cmd("See the names the served certificate covers", format!(
-                "openssl s_client -connect {}{} </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName",
-                quote(&ctx.connect),
-                ctx.servername()
+            FixStep::cmd("See the names the certificate covers", format!(
+                "{} -noout -ext subjectAltName",
+                ctx.leaf_x509()
             )),
             if ctx.name_is_ip {
                 FixStep::cmd("Request a certificate with this IP address as a subjectAltName", ctx.csr(""))
@@ -194,9 +222,8 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
             FixStep::cmd(
                 "Or, for an internal service, trust this exact certificate on each client (Debian/Ubuntu)",
                 format!(
-                    "openssl s_client -connect {}{} </dev/null 2>/dev/null | openssl x509 > {} && sudo cp {} /usr/local/share/ca-certificates/ && sudo update-ca-certificates",
-                    quote(&ctx.connect),
-                    ctx.servername(),
+                    "{} > {} && sudo cp {} /usr/local/share/ca-certificates/ && sudo update-ca-certificates",
+                    ctx.leaf_x509(),
                     quote(&format!("{}.crt", ctx.stem)),
                     quote(&format!("{}.crt", ctx.stem))
                 ),
@@ -244,6 +271,18 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
             ]);
             v
         }
+        ChainOrder if ctx.file.is_some() => vec![
+            FixStep::cmd("See the order inside the file", ctx.show_chain()),
+            FixStep::cmd(
+                "Rebuild the file in order: the leaf first, then each issuer, and nothing unrelated",
+                "cat leaf.pem intermediate.pem > fullchain.pem",
+            ),
+            FixStep::cmd(
+                "Check the rebuilt file: the first subject is the leaf, each issuer is the next subject",
+                "openssl crl2pkcs7 -nocrl -certfile fullchain.pem | openssl pkcs7 -print_certs -noout",
+            ),
+            FixStep::note("Point the server at the rebuilt file and reload it"),
+        ],
         ChainOrder => vec![
             FixStep::cmd("See the order the server sends", ctx.show_chain()),
             FixStep::cmd(
@@ -293,6 +332,29 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
             reload(),
             verify(ctx),
         ],
+        KeyMismatch => {
+            let cert = ctx.file.as_deref().unwrap_or("cert.pem");
+            let key = ctx.key_file.as_deref().unwrap_or("key.pem");
+            vec![
+                FixStep::cmd(
+                    "Hash the certificate's public key",
+                    format!(
+                        "openssl x509 -noout -pubkey -in {} | openssl pkey -pubin -outform DER | openssl sha256",
+                        quote(cert)
+                    ),
+                ),
+                FixStep::cmd(
+                    "Hash the private key's public half: it must print the same hash",
+                    format!(
+                        "openssl pkey -pubout -outform DER -in {} | openssl sha256",
+                        quote(key)
+                    ),
+                ),
+                FixStep::note(
+                    "Find the key the certificate was issued for (the one its CSR was made with), or have the certificate reissued for this key",
+                ),
+            ]
+        }
         NameConstraints => vec![
             FixStep::cmd("See the intermediates' name constraints", format!(
                 "openssl s_client -connect {}{} -showcerts </dev/null 2>/dev/null | openssl crl2pkcs7 -nocrl -certfile /dev/stdin | openssl pkcs7 -print_certs -text -noout | grep -A3 'Name Constraints'",
@@ -308,11 +370,7 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
         NoSct => vec![
             FixStep::cmd(
                 "Confirm the served certificate carries no SCT list",
-                format!(
-                    "openssl s_client -connect {}{} </dev/null 2>/dev/null | openssl x509 -noout -ext ct_precert_scts",
-                    quote(&ctx.connect),
-                    ctx.servername()
-                ),
+                format!("{} -noout -ext ct_precert_scts", ctx.leaf_x509()),
             ),
             FixStep::note("Reissue from a CA that logs to Certificate Transparency and embeds SCTs (every public CA does today)"),
         ],
@@ -341,8 +399,56 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
             FixStep::note("Enable STARTTLS on the server, or use the implicit-TLS port"),
         ],
         HandshakeFailed => vec![FixStep::cmd("Reproduce with OpenSSL to see the alert", ctx.reproduce())],
-        Revoked | RevocationUnknown | MustStapleMissing => vec![verify(ctx)],
+        Revoked => vec![
+            FixStep::note("Replace the certificate: a revoked certificate cannot be un-revoked. Make a new key and have a new certificate issued"),
+            FixStep::cmd("A new key and CSR for the same name", ctx.csr("")),
+            FixStep::cmd("Or with certbot (a new key)", format!("sudo certbot certonly --force-renewal --cert-name {} -d {}", quote(&ctx.name), quote(&ctx.name))),
+            reload(),
+            verify(ctx),
+        ],
+        RevocationUnknown => vec![
+            FixStep::cmd("See the revocation locations the certificate names", format!(
+                "openssl s_client -connect {}{} </dev/null 2>/dev/null | openssl x509 -noout -ocsp_uri -ext crlDistributionPoints",
+                quote(&ctx.connect),
+                ctx.servername()
+            )),
+            FixStep::note("Check that this machine may reach those URLs (proxy, firewall); if they are down, tell the CA"),
+        ],
+        MustStapleMissing => vec![
+            FixStep::note("Turn on OCSP stapling: nginx `ssl_stapling on; ssl_stapling_verify on; resolver 127.0.0.53;` · Apache `SSLUseStapling on` with `SSLStaplingCache` · HAProxy: an .ocsp file next to the certificate"),
+            reload(),
+            FixStep::cmd("Check that a response is stapled", format!(
+                "openssl s_client -connect {}{} -status </dev/null 2>/dev/null | grep -A3 'OCSP Response Status'",
+                quote(&ctx.connect),
+                ctx.servername()
+            )),
+        ],
+        AiaFetchFailed => vec![
+            FixStep::cmd("See what the AIA URL serves", match &facts.aia_url {
+                Some(u) => format!("curl -sS -D - -o /dev/null {}", quote(u)),
+                None => "echo 'no AIA caIssuers URL'".to_string(),
+            }),
+            FixStep::note("Serve the intermediate from the server instead (see incomplete-chain), and tell the CA its AIA URL is broken"),
+        ],
+        OcspStapled => vec![FixStep::cmd("See the stapled response", format!(
+            "openssl s_client -connect {}{} -status </dev/null 2>/dev/null | sed -n '/OCSP response:/,/^---/p'",
+            quote(&ctx.connect),
+            ctx.servername()
+        ))],
     }
+}
+
+/// A file-name-friendly form of a host name (`a.test` stays, `::1` → `__1`).
+pub fn file_stem(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// `host port` for nc, from `host:port` / `[v6]:port`, both quoted.

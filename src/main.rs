@@ -53,23 +53,30 @@ fn main() -> ExitCode {
             },
             Some(Command::Lab(args)) => run_lab(args).await,
             Some(Command::Demo) => run_demo().await,
+            Some(Command::Inspect(args)) => match certscope::inspect::run(args) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("certscope: error: {e}");
+                    3
+                }
+            },
+            Some(Command::ExampleHosts) => {
+                print!("{}", certscope::hostsfile::EXAMPLE);
+                0
+            }
+            None if !cli.file.is_empty() => open_files(&cli.file, &cli.targets, &cli.probe).await,
             None => {
-                if cli.targets.is_empty() {
-                    eprintln!("certscope: error: no targets given; try `certscope demo`, or `certscope HOST...` (see certscope --help)");
+                if cli.targets.is_empty()
+                    && cli.probe.hosts_file.is_none()
+                    && certscope::hostsfile::default_file().is_none()
+                {
+                    eprintln!(
+                        "certscope: error: {}; or try `certscope demo`",
+                        certscope::hostsfile::no_targets_message()
+                    );
                     return 3;
                 }
-                let plan = match certscope::check::plan(&cli.targets, &cli.probe) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        eprintln!("certscope: error: {e}");
-                        return 3;
-                    }
-                };
-                let defaults = certscope::tui::model::AddDefaults {
-                    sni: None,
-                    resolve: cli.probe.resolve.clone(),
-                };
-                tui_exit(certscope::tui::runtime::run(plan, defaults).await)
+                open_tui(&cli.targets, &cli.probe).await
             }
         }
     });
@@ -101,8 +108,48 @@ async fn run_lab(args: certscope::cli::LabArgs) -> i32 {
     0
 }
 
-fn tui_exit(r: Result<i32, String>) -> i32 {
-    match r {
+/// Validate the targets and options, then run the TUI until the user quits.
+async fn open_tui(targets: &[String], args: &certscope::cli::ProbeArgs) -> i32 {
+    let plan = match certscope::check::plan(targets, args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("certscope: error: {e}");
+            return 3;
+        }
+    };
+    let defaults = certscope::tui::model::AddDefaults {
+        sni: None,
+        resolve: args.resolve.clone(),
+    };
+    match certscope::tui::runtime::run(plan, defaults).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("certscope: error: {e}");
+            3
+        }
+    }
+}
+
+/// `certscope --file FILE...`: the TUI with a row per certificate file,
+/// already diagnosed (and a row per TARGET, probed).
+async fn open_files(
+    files: &[std::path::PathBuf],
+    targets: &[String],
+    args: &certscope::cli::ProbeArgs,
+) -> i32 {
+    let (model, plan, settings) = match certscope::inspect::tui_setup(files, targets, args) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("certscope: error: {e}");
+            return 3;
+        }
+    };
+    let defaults = certscope::tui::model::AddDefaults {
+        sni: None,
+        resolve: args.resolve.clone(),
+    };
+    let settings = std::sync::Arc::new(settings);
+    match certscope::tui::runtime::run_model(model, plan, defaults, settings).await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("certscope: error: {e}");
@@ -132,18 +179,7 @@ async fn run_demo() -> i32 {
             args.resolve.push(r);
         }
     }
-    let plan = match certscope::check::plan(&targets, &args) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("certscope: error: {e}");
-            return 3;
-        }
-    };
-    let defaults = certscope::tui::model::AddDefaults {
-        sni: None,
-        resolve: args.resolve.clone(),
-    };
-    let code = tui_exit(certscope::tui::runtime::run(plan, defaults).await);
+    let code = open_tui(&targets, &args).await;
     lab.shutdown();
     code
 }

@@ -61,6 +61,56 @@ pub struct Timings {
     pub total_ms: u64,
 }
 
+/// Why an HTTP fetch (AIA, CRL, OCSP) gave nothing usable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchError {
+    /// No answer within the timeout (connect, or the whole body).
+    Timeout(String),
+    /// The body exceeded the size cap (bytes allowed).
+    TooLarge(usize),
+    /// The server answered with a non-success HTTP status (code, reason).
+    Status(u16, String),
+    /// Not an http:// URL, or a malformed one.
+    BadUrl(String),
+    /// Connection refused, reset, name does not resolve, malformed reply...
+    Io(String),
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FetchError::Timeout(m) => write!(f, "timed out: {m}"),
+            FetchError::TooLarge(n) => write!(f, "the body is larger than the {n}-byte cap"),
+            FetchError::Status(c, r) => write!(f, "HTTP {c} {r}"),
+            FetchError::BadUrl(m) => write!(f, "unusable URL: {m}"),
+            FetchError::Io(m) => f.write_str(m),
+        }
+    }
+}
+
+/// What a fetch was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FetchKind {
+    /// An issuer certificate from an AIA caIssuers URL.
+    Aia,
+    /// A CRL from a CRL distribution point.
+    Crl,
+    /// An OCSP response from the certificate's responder.
+    Ocsp,
+}
+
+/// One HTTP fetch made on a certificate's behalf, kept raw: `diagnose`
+/// parses and verifies the bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetch {
+    pub kind: FetchKind,
+    pub url: String,
+    /// SHA-256 (colon hex) of the certificate it was fetched for.
+    pub for_cert: String,
+    pub result: Result<Vec<u8>, FetchError>,
+    pub elapsed_ms: u64,
+}
+
 /// Everything one probe of one target saw.
 #[derive(Debug, Clone)]
 pub struct Observation {
@@ -76,4 +126,12 @@ pub struct Observation {
     pub timings: Timings,
     /// Wall-clock start of the probe, unix seconds.
     pub started_at: i64,
+    /// What to call the subject of this observation when it is not a network
+    /// target (e.g. the file a chain was read from); `None` = `host:port`.
+    pub label: Option<String>,
+    /// AIA, CRL and OCSP fetches made after the handshake (empty with
+    /// `--no-aia --no-revocation`, or offline).
+    pub fetches: Vec<Fetch>,
+    /// Whether revocation was looked up (`false` with `--no-revocation`).
+    pub revocation_checked: bool,
 }

@@ -331,6 +331,9 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Observation {
         error: None,
         timings: Timings::default(),
         started_at,
+        label: None,
+        fetches: Vec::new(),
+        revocation_checked: false,
     };
     let addrs = match resolve(target, opts.timeout).await {
         Ok(a) => a,
@@ -356,9 +359,89 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Observation {
         }
     };
     obs.timings.connect_ms = ms(t1.elapsed());
+    let tcp = match starttls(tcp, target, opts).await {
+        Ok(s) => s,
+        Err(f) => {
+            obs.error = Some(f);
+            obs.timings.total_ms = ms(t0.elapsed());
+            return obs;
+        }
+    };
     handshake(tcp, target, opts, &mut obs).await;
+    if needs_legacy(&obs)
+        && let Some(addr) = obs.address
+    {
+        legacy(addr, target, opts, &mut obs).await;
+    }
     obs.timings.total_ms = ms(t0.elapsed());
     obs
+}
+
+/// Run the STARTTLS exchange when the target asks for one.
+async fn starttls(
+    tcp: TcpStream,
+    target: &Target,
+    opts: &ProbeOptions,
+) -> Result<TcpStream, ConnFailure> {
+    match target.starttls {
+        Some(proto) => {
+            crate::starttls::upgrade(tcp, proto, &target.verify_name(), opts.timeout).await
+        }
+        None => Ok(tcp),
+    }
+}
+
+/// rustls could not negotiate and saw no certificate: worth one legacy
+/// ClientHello to learn the version and capture the chain.
+fn needs_legacy(obs: &Observation) -> bool {
+    obs.chain.is_empty()
+        && obs.error.as_ref().is_some_and(|e| {
+            e.code == ConnCode::ProtocolUnsupported
+                || (e.code == ConnCode::HandshakeFailed
+                    && e.alert.as_deref() == Some("handshake_failure"))
+        })
+}
+
+/// Reconnect and send a TLS 1.0-1.2 ClientHello with a wide cipher list;
+/// on an answer, keep the chain and say which version the server chose.
+async fn legacy(addr: SocketAddr, target: &Target, opts: &ProbeOptions, obs: &mut Observation) {
+    let Ok((tcp, _)) = connect(&[addr], opts.timeout).await else {
+        return;
+    };
+    let Ok(tcp) = starttls(tcp, target, opts).await else {
+        return;
+    };
+    let name = target.verify_name();
+    let sni = name.parse::<IpAddr>().is_err().then_some(name.as_str());
+    let Ok(hello) = crate::legacy::hello(tcp, sni, opts.timeout).await else {
+        return;
+    };
+    let version = crate::legacy::version_name(hello.version);
+    let modern = hello.version >= 0x0303;
+    obs.chain = hello.chain;
+    obs.tls = Some(TlsFacts {
+        version: version.clone(),
+        cipher: format!("0x{:04X}", hello.cipher),
+        ..TlsFacts::default()
+    });
+    let message = if modern {
+        format!(
+            "the server negotiates {version} only with a cipher suite modern clients no longer offer (it chose 0x{:04X}); offer ECDHE with AES-GCM or ChaCha20-Poly1305",
+            hello.cipher
+        )
+    } else {
+        format!(
+            "the server only speaks {version}; browsers, curl, Python and Java require TLS 1.2 or 1.3 (TLS 1.0 and 1.1 are deprecated by RFC 8996)"
+        )
+    };
+    let alert = obs.error.as_ref().and_then(|e| e.alert.clone());
+    obs.error = Some(ConnFailure {
+        code: ConnCode::ProtocolUnsupported,
+        step: "handshake",
+        message,
+        alert,
+        peer_said: None,
+    });
 }
 
 /// Run the TLS handshake over an already connected (and, for STARTTLS,

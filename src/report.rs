@@ -28,12 +28,18 @@ pub enum Source {
 pub struct ChainEntry {
     pub info: CertInfo,
     pub source: Source,
+    /// Revocation state (certificates on the path; `None` elsewhere).
+    pub revocation: Option<crate::revocation::RevState>,
+    /// The AIA URL a fetched certificate came from.
+    pub fetched_from: Option<String>,
 }
 
 /// Everything certscope concluded about one target.
 #[derive(Debug, Clone)]
 pub struct Report {
     pub target: Target,
+    /// `host:port`, or the file name for chains read from disk.
+    pub label: String,
     pub address: Option<SocketAddr>,
     /// The name checked against the certificate.
     pub name: String,
@@ -92,6 +98,8 @@ pub struct JsonResult<'a> {
     pub address: Option<String>,
     pub sni: Option<String>,
     pub starttls: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
     pub status: Status,
     pub checked_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -129,13 +137,17 @@ pub struct JsonCert<'a> {
     pub sha1: &'a str,
     pub source: Source,
     pub on_path: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fetched_from: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revocation: Option<&'a crate::revocation::RevState>,
 }
 
 impl Report {
     pub fn to_json(&self) -> JsonResult<'_> {
         let name_is_host = self.name == self.target.host.to_string();
         JsonResult {
-            target: self.target.host_port(),
+            target: self.label.clone(),
             host: self.target.host.to_string(),
             port: self.target.port,
             address: self.address.map(|a| a.ip().to_string()),
@@ -144,7 +156,8 @@ impl Report {
             } else {
                 Some(self.name.clone())
             },
-            starttls: self.target.starttls.as_deref(),
+            starttls: self.target.starttls.map(|p| p.name()),
+            labels: self.target.labels.clone(),
             status: self.status,
             checked_at: rfc3339(self.checked_at),
             evaluated_at: (self.evaluated_at != self.checked_at)
@@ -178,6 +191,8 @@ impl Report {
                         sha1: &c.sha1,
                         source: e.source,
                         on_path: self.path.contains(&i),
+                        fetched_from: e.fetched_from.as_deref(),
+                        revocation: e.revocation.as_ref(),
                     }
                 })
                 .collect(),

@@ -46,6 +46,7 @@ fn intermediate(i: usize) -> Facts {
 pub fn trust_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     let certs = ctx.certs;
     let store = &ctx.trust.kind_label;
+    aia_completed(ctx, out);
     match &ctx.walk.end {
         PathEnd::Anchored { .. } => {}
         PathEnd::SelfSignedUntrusted { top: 0 } => {
@@ -94,13 +95,33 @@ pub fn trust_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                 return;
             }
             let aia = top_cert.aia_ca_issuers.first().cloned();
-            let sent = certs.len();
-            let aia_text = match &aia {
-                Some(url) => format!(
+            let sent = ctx.presented;
+            let failed = aia_failure(ctx, *top);
+            let aia_text = match (&aia, &failed) {
+                (Some(url), Some(why)) => format!(
+                    " Its AIA caIssuers URL {url} does not help: {why}. So even browsers that fetch AIA fail, as do curl, OpenSSL, Python, Java, Go and Android apps."
+                ),
+                (Some(url), None) => format!(
                     " Its AIA caIssuers URL {url} names where it can be fetched: browsers that fetch AIA (Chrome, Safari, Edge) hide this error, while curl, OpenSSL, Python, Java, Go and Android apps fail."
                 ),
-                None => " The certificate names no AIA caIssuers URL, so no client can fetch the missing issuer.".to_string(),
+                (None, _) => " The certificate names no AIA caIssuers URL, so no client can fetch the missing issuer.".to_string(),
             };
+            if let (Some(url), Some(why)) = (&aia, &failed) {
+                out.push(ctx.finding(
+                    Code::AiaFetchFailed,
+                    Severity::Warning,
+                    Some(*top),
+                    "The AIA URL does not serve the missing intermediate".into(),
+                    format!(
+                        "{} names {url} as where its issuer can be fetched, but {why}. Clients that complete chains from AIA cannot repair this one.",
+                        capital(&ctx.label(*top))
+                    ),
+                    &Facts {
+                        intermediate: false,
+                        aia_url: Some(url.clone()),
+                    },
+                ));
+            }
             if *top == 0 || aia.is_some() {
                 out.push(ctx.finding(
                     Code::IncompleteChain,
@@ -139,6 +160,81 @@ pub fn trust_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                 ));
             }
         }
+    }
+}
+
+/// What went wrong fetching the issuer of `certs[top]` from AIA, if
+/// certscope tried: nothing served, not a certificate, or the wrong one.
+fn aia_failure(ctx: &Ctx, top: usize) -> Option<String> {
+    let c = &ctx.certs[top];
+    let f = ctx
+        .obs
+        .fetches
+        .iter()
+        .find(|f| f.kind == crate::model::FetchKind::Aia && f.for_cert == c.sha256)?;
+    Some(match &f.result {
+        Err(e) => format!("fetching it failed ({e})"),
+        Ok(body) => match crate::aia::certs_from_body(body) {
+            Err(e) => e,
+            Ok(ders) => {
+                let names: Vec<String> = ders
+                    .iter()
+                    .filter_map(|d| crate::cert::CertInfo::from_der(d).ok())
+                    .map(|x| format!("'{}'", x.subject))
+                    .collect();
+                format!(
+                    "it serves {}, which did not issue this certificate",
+                    if names.is_empty() {
+                        "an unparsable certificate".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                )
+            }
+        },
+    })
+}
+
+/// The server omitted intermediates that certscope fetched from AIA URLs:
+/// `incomplete-chain`, naming each one and where it came from.
+fn aia_completed(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let path = &ctx.walk.path;
+    for (k, &i) in path.iter().enumerate().skip(1) {
+        if i < ctx.presented {
+            continue;
+        }
+        let Some(&child) = path.get(k - 1) else {
+            continue;
+        };
+        if child >= ctx.presented {
+            continue; // a second fetched hop is reported with the first
+        }
+        let fetched = &ctx.certs[i];
+        let url = ctx.certs[child]
+            .aia_ca_issuers
+            .first()
+            .cloned()
+            .unwrap_or_default();
+        let verifies = matches!(ctx.walk.end, PathEnd::Anchored { .. });
+        out.push(ctx.finding(
+            Code::IncompleteChain,
+            Severity::Critical,
+            Some(child),
+            format!("Incomplete chain: intermediate '{}' is not sent", fetched.display_name()),
+            format!(
+                "The server sent {} certificate{} and left out the issuer of {}: '{}' (SHA-256 {}). certscope fetched it from the AIA caIssuers URL {url}{}. Browsers that fetch AIA themselves (Chrome, Safari, Edge) hide this error; OpenSSL, curl, Python, Java, Go and Android apps fail with \"unable to verify the first certificate\".",
+                ctx.presented,
+                if ctx.presented == 1 { "" } else { "s" },
+                ctx.label(child),
+                fetched.subject,
+                fetched.sha256,
+                if verifies { ", and with it the chain verifies: serving it fixes this" } else { "" }
+            ),
+            &Facts {
+                intermediate: false,
+                aia_url: Some(url),
+            },
+        ));
     }
 }
 
@@ -230,7 +326,7 @@ pub fn validity_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
-fn capital(s: &str) -> String {
+pub fn capital(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
@@ -240,6 +336,9 @@ fn capital(s: &str) -> String {
 
 /// hostname-mismatch, with the reason and the names the certificate covers.
 pub fn name_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
+    if ctx.opts.skip_name {
+        return;
+    }
     let leaf = &ctx.certs[0];
     if let Err(m) = names::check(leaf, &ctx.name) {
         let covered = names::covered(leaf);
@@ -478,7 +577,12 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     let w = &ctx.walk;
     let mut problems = Vec::new();
     if w.out_of_order {
-        let mut want: Vec<usize> = w.path.clone();
+        let mut want: Vec<usize> = w
+            .path
+            .iter()
+            .copied()
+            .filter(|i| *i < ctx.presented)
+            .collect();
         if let PathEnd::Anchored {
             sent_as: Some(s), ..
         } = &w.end
@@ -504,7 +608,12 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
     if !problems.is_empty() {
         // Blame the first position where the sent order goes wrong.
-        let mut order: Vec<usize> = w.path.clone();
+        let mut order: Vec<usize> = w
+            .path
+            .iter()
+            .copied()
+            .filter(|i| *i < ctx.presented)
+            .collect();
         if let PathEnd::Anchored {
             sent_as: Some(s), ..
         } = &w.end
@@ -524,8 +633,7 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                     .map(|(pos, _)| pos),
             )
             .min();
-        let sent: Vec<String> = ctx
-            .certs
+        let sent: Vec<String> = ctx.certs[..ctx.presented]
             .iter()
             .enumerate()
             .map(|(i, c)| format!("#{i} {}", c.display_name()))
@@ -588,6 +696,9 @@ pub fn webpki_cross_check(ctx: &Ctx, ders: &[Vec<u8>], out: &mut Vec<Finding>) {
             None,
             None,
         )?;
+        if ctx.opts.skip_name {
+            return Ok(());
+        }
         let name = ServerName::try_from(ctx.name.as_str())
             .map_err(|_| webpki::Error::MalformedDnsIdentifier)?;
         ee.verify_is_valid_for_subject_name(&name)

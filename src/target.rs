@@ -96,8 +96,10 @@ pub struct Target {
     pub sni: Option<String>,
     /// Address to connect to instead of resolving (`--resolve`).
     pub connect_addr: Option<IpAddr>,
-    /// STARTTLS protocol name, when the connection starts in plaintext.
-    pub starttls: Option<String>,
+    /// STARTTLS protocol, when the connection starts in plaintext.
+    pub starttls: Option<crate::starttls::Proto>,
+    /// Free-form labels from a hosts file (empty otherwise).
+    pub labels: Vec<String>,
 }
 
 impl Target {
@@ -148,6 +150,7 @@ impl Target {
             sni: None,
             connect_addr: None,
             starttls: None,
+            labels: Vec::new(),
         })
     }
 

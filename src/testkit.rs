@@ -125,6 +125,9 @@ pub fn observation(target: &str, chain: Vec<Vec<u8>>, now: i64) -> Observation {
             ..Timings::default()
         },
         started_at: now,
+        label: None,
+        fetches: Vec::new(),
+        revocation_checked: false,
     }
 }
 

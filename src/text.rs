@@ -76,7 +76,7 @@ pub fn render(r: &Report, color: bool) -> String {
         o,
         "{}  {}  {}",
         p.status(r.status),
-        p.bold(&r.target.host_port()),
+        p.bold(&r.label),
         p.dim(&format!("({})", facts.join(", ")))
     );
     if let Some(d) = r.leaf_days_left()

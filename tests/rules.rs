@@ -4,53 +4,17 @@
 
 use certscope::diagnose::{DiagnoseOptions, diagnose};
 use certscope::finding::{Severity, Status};
-use certscope::model::{Observation, Timings};
 use certscope::report::Report;
-use certscope::target::Target;
-use certscope::trust::{AnchorOrigin, TrustStore};
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
-};
+use certscope::testkit::{DAY, T0, TestPki as Pki, ca_params as ca, observation};
+use rcgen::{CertificateParams, CertifiedIssuer, DnType, KeyPair};
 use time::OffsetDateTime;
-
-const DAY: i64 = 86_400;
-/// 2026-01-01T00:00:00Z
-const T0: i64 = 1_767_225_600;
 
 fn at(t: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(t).expect("valid instant")
 }
 
-struct Pki {
-    root_der: Vec<u8>,
-    int: CertifiedIssuer<'static, KeyPair>,
-}
-
-fn ca(cn: &str, nb: i64, na: i64) -> CertificateParams {
-    let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
-    p.distinguished_name.push(DnType::CommonName, cn);
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    p.not_before = at(nb);
-    p.not_after = at(na);
-    p
-}
-
 fn pki() -> Pki {
-    let root = CertifiedIssuer::self_signed(
-        ca("Rules Root", T0 - 1000 * DAY, T0 + 3000 * DAY),
-        KeyPair::generate().unwrap(),
-    )
-    .expect("root");
-    let root_der = root.der().to_vec();
-    let int = CertifiedIssuer::signed_by(
-        ca("Rules Intermediate", T0 - 900 * DAY, T0 + 2000 * DAY),
-        KeyPair::generate().unwrap(),
-        &root,
-    )
-    .expect("intermediate");
-    Pki { root_der, int }
+    Pki::new()
 }
 
 fn leaf(
@@ -60,44 +24,16 @@ fn leaf(
     na: i64,
     tweak: impl FnOnce(&mut CertificateParams),
 ) -> Vec<Vec<u8>> {
-    let mut p = CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-        .expect("params");
-    p.distinguished_name.push(
-        DnType::CommonName,
-        sans.first().copied().unwrap_or("cn.rules.test"),
-    );
-    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    p.not_before = at(nb);
-    p.not_after = at(na);
-    tweak(&mut p);
-    let key = KeyPair::generate().unwrap();
-    let cert = p.signed_by(&key, &pki.int).expect("leaf");
-    vec![cert.der().to_vec(), pki.int.der().to_vec()]
+    pki.chain(sans, nb, na, tweak)
 }
 
 fn judge(pki: &Pki, chain: Vec<Vec<u8>>, name: &str, now: i64, opts: &DiagnoseOptions) -> Report {
-    let trust = TrustStore::from_ders(
-        std::slice::from_ref(&pki.root_der),
-        AnchorOrigin::CaFile("rules-root.pem".into()),
-    )
-    .expect("anchor");
-    let obs = Observation {
-        target: if name.contains(':') {
-            Target::parse(&format!("[{name}]:443"), 443)
-        } else {
-            Target::parse(&format!("{name}:443"), 443)
-        }
-        .expect("target"),
-        address: None,
-        chain,
-        tls: None,
-        ocsp_stapled: None,
-        error: None,
-        timings: Timings::default(),
-        started_at: now,
+    let target = if name.contains(':') {
+        format!("[{name}]:443")
+    } else {
+        format!("{name}:443")
     };
-    diagnose(&obs, &trust, now, opts)
+    diagnose(&observation(&target, chain, now), &pki.trust(), now, opts)
 }
 
 fn codes(r: &Report) -> Vec<(String, Severity)> {
@@ -225,6 +161,7 @@ fn expiry_window_follows_the_lifetime_rule() {
     let o = DiagnoseOptions {
         warn_days: Some(10),
         crit_days: None,
+        ..Default::default()
     };
     assert!(
         codes(&judge(
@@ -249,6 +186,7 @@ fn expiry_window_follows_the_lifetime_rule() {
     let o = DiagnoseOptions {
         warn_days: None,
         crit_days: Some(7),
+        ..Default::default()
     };
     assert_eq!(
         codes(&judge(

@@ -156,8 +156,19 @@ fn focus_cycles_and_enter_drills_into_the_leaf() {
     ch(&mut m, 'k');
     key(&mut m, KeyCode::Enter);
     assert_eq!(m.detail.map(|d| d.cert), Some(0));
+    // On a small terminal the detail (fields, extensions, PEM) overflows.
+    m.size = (80, 24);
     ch(&mut m, 'j');
     assert_eq!(m.detail.map(|d| d.scroll), Some(1), "j scrolls the detail");
+    ch(&mut m, 'G');
+    let bottom = m.detail.map(|d| d.scroll).unwrap();
+    assert!(bottom > 1, "G goes to the end of the detail");
+    ch(&mut m, 'j');
+    assert_eq!(
+        m.detail.map(|d| d.scroll),
+        Some(bottom),
+        "scrolling stops at the end"
+    );
     ch(&mut m, 'a');
     assert_eq!(
         m.overlay,

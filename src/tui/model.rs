@@ -24,6 +24,9 @@ pub struct Host {
     pub state: HostState,
     /// Bumped on every (re-)probe; results of older generations are dropped.
     pub generation: u64,
+    /// A certificate file shown instead of a probed target (`--file`):
+    /// re-probing re-reads it.
+    pub file: Option<std::path::PathBuf>,
 }
 
 impl Host {
@@ -32,6 +35,15 @@ impl Host {
             target,
             state: HostState::Queued,
             generation: 0,
+            file: None,
+        }
+    }
+
+    /// What the row is called: the file path, or `host:port`.
+    pub fn label(&self) -> String {
+        match &self.file {
+            Some(p) => crate::sanitize::for_terminal(&p.display().to_string()),
+            None => self.target.host_port(),
         }
     }
 
@@ -268,8 +280,7 @@ impl Model {
                         .and_then(|r| r.root_cause())
                         .map(|f| f.title.to_ascii_lowercase())
                         .unwrap_or_default();
-                    h.target.host_port().to_ascii_lowercase().contains(&needle)
-                        || title.contains(&needle)
+                    h.label().to_ascii_lowercase().contains(&needle) || title.contains(&needle)
                 }
             })
             .collect();
@@ -278,21 +289,12 @@ impl Model {
             SortMode::Severity => view.sort_by(|a, b| {
                 rank(&hosts[*b])
                     .cmp(&rank(&hosts[*a]))
-                    .then_with(|| {
-                        hosts[*a]
-                            .target
-                            .host_port()
-                            .cmp(&hosts[*b].target.host_port())
-                    })
+                    .then_with(|| hosts[*a].label().cmp(&hosts[*b].label()))
                     .then(a.cmp(b))
             }),
-            SortMode::Name => view.sort_by(|a, b| {
-                hosts[*a]
-                    .target
-                    .host_port()
-                    .cmp(&hosts[*b].target.host_port())
-                    .then(a.cmp(b))
-            }),
+            SortMode::Name => {
+                view.sort_by(|a, b| hosts[*a].label().cmp(&hosts[*b].label()).then(a.cmp(b)))
+            }
             SortMode::Expiry => view.sort_by(|a, b| {
                 let d = |h: &Host| {
                     h.report()

@@ -109,6 +109,8 @@ struct Prober {
     sem: Arc<Semaphore>,
     tx: mpsc::UnboundedSender<Action>,
     running: HashMap<usize, AbortHandle>,
+    /// How `--file` hosts are re-read and diagnosed.
+    files: Arc<crate::inspect::Settings>,
 }
 
 impl Prober {
@@ -116,6 +118,41 @@ impl Prober {
         if let Some(h) = self.running.remove(&host) {
             h.abort();
         }
+    }
+
+    /// Re-read and re-diagnose a `--file` host off the event loop.
+    fn inspect(&mut self, host: usize, generation: u64, path: std::path::PathBuf) {
+        self.cancel(host);
+        let settings = self.files.clone();
+        let inner = tokio::task::spawn_blocking(move || {
+            crate::inspect::inspect_file(&path, &settings, now_unix())
+        });
+        self.running.insert(host, inner.abort_handle());
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let msg = match inner.await {
+                Ok(Ok(report)) => Action::ProbeFinished {
+                    host,
+                    generation,
+                    report: Box::new(report),
+                },
+                Ok(Err(e)) => Action::ProbeFailed {
+                    host,
+                    generation,
+                    error: e.to_string(),
+                },
+                Err(e) if !e.is_cancelled() => {
+                    log(&format!("inspect task for host {host} failed: {e}"));
+                    Action::ProbeFailed {
+                        host,
+                        generation,
+                        error: format!("internal error while reading the file: {e}"),
+                    }
+                }
+                Err(_) => return,
+            };
+            let _ = tx.send(msg);
+        });
     }
 
     fn spawn(&mut self, host: usize, generation: u64, target: crate::target::Target) {
@@ -129,7 +166,8 @@ impl Prober {
             let obs = probe(&target, &plan.probe).await;
             let now = plan.at.unwrap_or(obs.started_at);
             let p = plan.clone();
-            tokio::task::spawn_blocking(move || diagnose(&obs, &p.trust, now, &p.diagnose)).await
+            tokio::task::spawn_blocking(move || diagnose(&obs, p.trust_at(host), now, &p.diagnose))
+                .await
         });
         self.running.insert(host, inner.abort_handle());
         let tx = self.tx.clone();
@@ -157,11 +195,22 @@ impl Prober {
 
 /// Run the TUI until the user quits. Returns the process exit code.
 pub async fn run(plan: Plan, add_defaults: AddDefaults) -> Result<i32, String> {
+    let model = Model::new(plan.targets.clone(), now_unix());
+    let files = Arc::new(crate::inspect::Settings::from_plan(&plan, None));
+    run_model(model, plan, add_defaults, files).await
+}
+
+/// Run the TUI on a prepared model (e.g. with `--file` hosts already
+/// diagnosed, see [`crate::inspect::tui_model`]) until the user quits.
+pub async fn run_model(
+    mut model: Model,
+    plan: Plan,
+    add_defaults: AddDefaults,
+    files: Arc<crate::inspect::Settings>,
+) -> Result<i32, String> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err("the TUI needs a terminal; use `certscope check` for scripts and pipes".into());
     }
-    let targets = plan.targets.clone();
-    let mut model = Model::new(targets, now_unix());
     model.add_defaults = add_defaults;
     model.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
@@ -170,6 +219,7 @@ pub async fn run(plan: Plan, add_defaults: AddDefaults) -> Result<i32, String> {
         plan: Arc::new(plan),
         tx: tx.clone(),
         running: HashMap::new(),
+        files,
     };
     let mut clipboard = Clipboard::from_env();
 
@@ -272,6 +322,11 @@ fn apply(
                 generation,
                 target,
             } => prober.spawn(host, generation, target),
+            Effect::Inspect {
+                host,
+                generation,
+                path,
+            } => prober.inspect(host, generation, path),
             Effect::Cancel { host } => prober.cancel(host),
             Effect::Copy(text) => {
                 let r = clipboard.copy(&text, &mut std::io::stdout());

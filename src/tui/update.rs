@@ -55,6 +55,13 @@ pub enum Effect {
         generation: u64,
         target: Target,
     },
+    /// Re-read and re-diagnose the certificate file of `hosts[host]`
+    /// (`--file`); the result arrives as `ProbeFinished` / `ProbeFailed`.
+    Inspect {
+        host: usize,
+        generation: u64,
+        path: PathBuf,
+    },
     /// Abort the running probe of `hosts[host]`, if any.
     Cancel {
         host: usize,
@@ -67,8 +74,22 @@ pub enum Effect {
     Quit,
 }
 
-/// Probe every host: the effects to start with.
+/// Probe every host: the effects to start with. Files opened with `--file`
+/// arrive already diagnosed and are not read again.
 pub fn start(model: &mut Model) -> Vec<Effect> {
+    (0..model.hosts.len())
+        .filter(|&i| {
+            let h = &model.hosts[i];
+            !(h.file.is_some() && matches!(h.state, HostState::Done(_)))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flat_map(|i| reprobe(model, i))
+        .collect()
+}
+
+/// Probe every host again (files are re-read).
+fn reprobe_all(model: &mut Model) -> Vec<Effect> {
     (0..model.hosts.len())
         .flat_map(|i| reprobe(model, i))
         .collect()
@@ -80,14 +101,19 @@ fn reprobe(model: &mut Model, i: usize) -> Vec<Effect> {
     };
     h.generation += 1;
     h.state = HostState::Queued;
-    vec![
-        Effect::Cancel { host: i },
-        Effect::Probe {
+    let run = match &h.file {
+        Some(path) => Effect::Inspect {
+            host: i,
+            generation: h.generation,
+            path: path.clone(),
+        },
+        None => Effect::Probe {
             host: i,
             generation: h.generation,
             target: h.target.clone(),
         },
-    ]
+    };
+    vec![Effect::Cancel { host: i }, run]
 }
 
 pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
@@ -272,7 +298,7 @@ pub fn command(model: &mut Model, cmd: Command) -> Vec<Effect> {
                 return reprobe(model, i);
             }
         }
-        Command::ReprobeAll => return start(model),
+        Command::ReprobeAll => return reprobe_all(model),
         Command::AddHost => {
             model.overlay = Overlay::AddHost {
                 input: String::new(),
@@ -296,17 +322,7 @@ pub fn command(model: &mut Model, cmd: Command) -> Vec<Effect> {
                     .iter()
                     .any(|c| c.source != crate::report::Source::Store) =>
             {
-                let stem: String = r
-                    .name
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                            c
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect();
+                let stem = crate::fix::file_stem(&r.name);
                 model.overlay = Overlay::SaveChain {
                     input: format!("{stem}-chain.pem"),
                     error: None,
@@ -478,11 +494,12 @@ pub fn parse_new_host(model: &Model, input: &str) -> Result<Target, String> {
     let mut t = Target::parse(input.trim(), 443)?;
     t.sni = model.add_defaults.sni.clone();
     ResolveRule::apply(&model.add_defaults.resolve, &mut t);
-    if model
-        .hosts
-        .iter()
-        .any(|h| h.target.host == t.host && h.target.port == t.port && h.target.sni == t.sni)
-    {
+    if model.hosts.iter().any(|h| {
+        h.file.is_none()
+            && h.target.host == t.host
+            && h.target.port == t.port
+            && h.target.sni == t.sni
+    }) {
         return Err(format!("{} is already in the list", t.host_port()));
     }
     Ok(t)

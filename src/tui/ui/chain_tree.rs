@@ -113,6 +113,13 @@ fn tree_lines(
             if !r.path.is_empty() && !r.path.contains(&i) {
                 s.push_str(", unused");
             }
+            match &e.revocation {
+                Some(crate::revocation::RevState::NotChecked { .. }) | None => {}
+                Some(state) => {
+                    s.push_str(", ");
+                    s.push_str(&state.short());
+                }
+            }
             s
         })
         .collect();

@@ -69,7 +69,7 @@ fn title(model: &Model) -> String {
     {
         return format!("Diagnosis · certificate {}", e.info.display_name());
     }
-    format!("Diagnosis · {}", h.target.host_port())
+    format!("Diagnosis · {}", h.label())
 }
 
 /// Which fix command is highlighted: `fix_selected`, or the first when out
@@ -96,7 +96,7 @@ fn build(model: &Model, theme: &Theme, w: usize) -> (Vec<Line<'static>>, Option<
         out.push(Line::styled("No host selected.", theme.dim));
         return (out, None);
     };
-    let hp = safe(&host.target.host_port());
+    let hp = safe(&host.label());
     match &host.state {
         HostState::Queued => {
             out.extend(plain(

@@ -73,7 +73,7 @@ fn host_column(model: &Model, w: usize) -> usize {
         .view
         .iter()
         .filter_map(|&i| model.hosts.get(i))
-        .map(|h| str_width(&h.target.host_port()))
+        .map(|h| str_width(&h.label()))
         .max()
         .unwrap_or(0);
     let fixed = 1 + 1 + WORD_W + 1 + 1 + DAYS_W + 1;
@@ -111,7 +111,7 @@ fn row_line(h: &Host, model: &Model, host_w: usize, w: usize, theme: &Theme) -> 
         HostState::Failed(e) => (sym, word, "—".to_string(), e.clone(), theme.error),
     };
     let style = theme.status(status);
-    let host = safe(&h.target.host_port());
+    let host = safe(&h.label());
     if w < 1 + 1 + WORD_W + 1 + 8 {
         // Too narrow for columns: symbol and name only.
         return Line::from(vec![

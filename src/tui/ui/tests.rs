@@ -7,11 +7,7 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
-};
-use time::OffsetDateTime;
+use rcgen::DnType;
 
 use super::*;
 use crate::diagnose::{DiagnoseOptions, diagnose};
@@ -19,13 +15,10 @@ use crate::finding::Status;
 use crate::model::{ConnCode, ConnFailure, Observation, Timings};
 use crate::report::Report;
 use crate::target::Target;
-use crate::trust::{AnchorOrigin, TrustStore};
+use crate::testkit::{DAY, T0, TestPki as Pki, observation};
 use crate::tui::keys::BINDINGS;
 use crate::tui::model::{CopyItem, Detail, Focus, HostState, Message, MessageKind, Model, Overlay};
 
-const DAY: i64 = 86_400;
-/// 2026-01-01T00:00:00Z
-const T0: i64 = 1_767_225_600;
 /// The fixed "now" of every test.
 const NOW: i64 = T0 + DAY;
 
@@ -33,54 +26,18 @@ const NOW: i64 = T0 + DAY;
 // A small PKI and the engine.
 // ---------------------------------------------------------------------------
 
-fn at(t: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(t).expect("valid instant")
-}
-
-struct Pki {
-    root_der: Vec<u8>,
-    int: CertifiedIssuer<'static, KeyPair>,
-}
-
-fn ca(cn: &str, nb: i64, na: i64) -> CertificateParams {
-    let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
-    p.distinguished_name.push(DnType::CommonName, cn);
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    p.not_before = at(nb);
-    p.not_after = at(na);
-    p
-}
-
 fn pki() -> Pki {
-    let root = CertifiedIssuer::self_signed(
-        ca("UI Test Root", T0 - 1000 * DAY, T0 + 3000 * DAY),
-        KeyPair::generate().expect("key"),
-    )
-    .expect("root");
-    let root_der = root.der().to_vec();
-    let int = CertifiedIssuer::signed_by(
-        ca("UI Test Intermediate", T0 - 900 * DAY, T0 + 2000 * DAY),
-        KeyPair::generate().expect("key"),
-        &root,
-    )
-    .expect("intermediate");
-    Pki { root_der, int }
+    Pki::new()
 }
 
 /// Leaf for `name` (SAN and CN unless `cn` is given) valid from `nb` to
 /// `na`, sent with the intermediate.
 fn leaf(pki: &Pki, name: &str, cn: Option<&str>, nb: i64, na: i64) -> Vec<Vec<u8>> {
-    let mut p = CertificateParams::new(vec![name.to_string()]).expect("params");
-    p.distinguished_name
-        .push(DnType::CommonName, cn.unwrap_or(name));
-    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    p.not_before = at(nb);
-    p.not_after = at(na);
-    let key = KeyPair::generate().expect("key");
-    let cert = p.signed_by(&key, &pki.int).expect("leaf");
-    vec![cert.der().to_vec(), pki.int.der().to_vec()]
+    pki.chain(&[name], nb, na, |p| {
+        if let Some(cn) = cn {
+            p.distinguished_name.push(DnType::CommonName, cn);
+        }
+    })
 }
 
 fn target(name: &str) -> Target {
@@ -89,24 +46,16 @@ fn target(name: &str) -> Target {
 
 fn observe(name: &str, chain: Vec<Vec<u8>>, error: Option<ConnFailure>) -> Observation {
     Observation {
-        target: target(name),
         address: None,
-        chain,
         tls: None,
-        ocsp_stapled: None,
         error,
         timings: Timings::default(),
-        started_at: NOW,
+        ..observation(&format!("{name}:443"), chain, NOW)
     }
 }
 
 fn judge(pki: &Pki, obs: &Observation) -> Report {
-    let trust = TrustStore::from_ders(
-        std::slice::from_ref(&pki.root_der),
-        AnchorOrigin::CaFile("ui-root.pem".into()),
-    )
-    .expect("anchor");
-    diagnose(obs, &trust, NOW, &DiagnoseOptions::default())
+    diagnose(obs, &pki.trust(), NOW, &DiagnoseOptions::default())
 }
 
 fn report(pki: &Pki, name: &str, cn: Option<&str>, nb: i64, na: i64) -> Report {
@@ -268,19 +217,11 @@ fn panes_on_mixed_hosts_80x24() {
     assert!(r[9].starts_with("┌ Chain (3) "), "{}", r[9]);
     assert_eq!(
         r[10].trim_end(),
-        "│✗ expired.test             2025-10-03 → 2025-12-30  server                    │"
+        "│✗ expired.test          2025-10-03 → 2025-12-30  server                       │"
     );
-    assert!(
-        r[11].starts_with("│  └─ UI Test Intermediate  "),
-        "{}",
-        r[11]
-    );
+    assert!(r[11].starts_with("│  └─ Test Intermediate  "), "{}", r[11]);
     assert!(r[11].contains("  server"), "{}", r[11]);
-    assert!(
-        r[12].starts_with("│    └─ UI Test Root        "),
-        "{}",
-        r[12]
-    );
+    assert!(r[12].starts_with("│    └─ Test Root        "), "{}", r[12]);
     assert!(r[12].contains("  trust store"), "{}", r[12]);
     // Diagnosis at the bottom: the root cause and its first lines.
     assert!(
@@ -322,7 +263,7 @@ fn panes_on_mixed_hosts_160x45() {
     assert!(r[0][r[0].char_indices().nth(64).unwrap().0..].starts_with("┌ Chain (3) "));
     let right = |y: usize| -> String { r[y].chars().skip(64).collect::<String>() };
     assert!(right(1).starts_with("│✗ expired.test "), "{}", right(1));
-    assert!(right(3).contains("UI Test Root") && right(3).contains("trust store"));
+    assert!(right(3).contains("Test Root") && right(3).contains("trust store"));
     assert!(
         right(5).starts_with("┏ Diagnosis · expired.test:443 ━"),
         "{}",
@@ -369,12 +310,12 @@ fn tree_focus_shows_the_findings_of_the_selected_certificate() {
     m.focus = Focus::Tree;
     m.tree_selected = 1;
     let buf = draw(&m, 160, 45);
-    assert_has(&buf, "Diagnosis · certificate UI Test Intermediate");
-    assert_has(&buf, "✓ No finding blames UI Test Intermediate.");
+    assert_has(&buf, "Diagnosis · certificate Test Intermediate");
+    assert_has(&buf, "✓ No finding blames Test Intermediate.");
     // The selected row is reversed, and its text is there.
     let y = rows(&buf)
         .iter()
-        .position(|r| r.contains("└─ UI Test Intermediate"))
+        .position(|r| r.contains("└─ Test Intermediate"))
         .unwrap();
     assert!(
         buf[(66, y as u16)]
@@ -396,7 +337,7 @@ fn collapsed_tree_shows_the_leaf_and_a_count() {
     assert_has(&buf, "┌ Chain (collapsed) ");
     assert_has(&buf, "│  ok.test ");
     assert_has(&buf, "(+2 more)");
-    assert!(!has(&rows(&buf), "UI Test Intermediate"));
+    assert!(!has(&rows(&buf), "Test Intermediate"));
     // Nothing wrong: the diagnosis says so.
     assert_has(&buf, "✓ No problems found");
 }
@@ -418,7 +359,7 @@ fn detail_view_of_a_leaf() {
         let r = rows(&buf);
         assert!(r[0].starts_with("┏ Certificate #0 · ok.test ━"), "{}", r[0]);
         assert_has(&buf, "Subject:      CN=ok.test");
-        assert_has(&buf, "Issuer:       CN=UI Test Intermediate");
+        assert_has(&buf, "Issuer:       CN=Test Intermediate");
         assert_has(&buf, "Not after:    2026-03-22T00:00:00Z");
         assert_has(&buf, "Days left:    79 days left");
         assert_has(&buf, "SANs:         DNS:ok.test");
