@@ -10,7 +10,9 @@ use tokio::task::JoinSet;
 
 use crate::cli::{CheckArgs, Format, ProbeArgs};
 use crate::diagnose::{DiagnoseOptions, diagnose};
+use crate::enrich::{EnrichOptions, FetchCache, enrich};
 use crate::finding::Status;
+use crate::model::Observation;
 use crate::probe::{ProbeOptions, probe};
 use crate::report::{self, Report};
 use crate::target::{ResolveRule, Target};
@@ -27,6 +29,7 @@ impl std::fmt::Display for InputError {
 }
 
 /// Everything a run needs, validated.
+#[derive(Clone)]
 pub struct Plan {
     pub targets: Vec<Target>,
     /// The command line's store (`--trust-store` plus `--ca-file`): for
@@ -39,9 +42,30 @@ pub struct Plan {
     pub diagnose: DiagnoseOptions,
     pub at: Option<i64>,
     pub concurrency: usize,
+    /// AIA and revocation fetching after each handshake.
+    pub enrich: EnrichOptions,
+    /// Fetches shared by every target of the run.
+    pub cache: FetchCache,
 }
 
 impl Plan {
+    /// Probe target `i`, then fetch what its certificates point at (AIA,
+    /// CRL, OCSP) unless turned off.
+    pub async fn observe(&self, i: usize, target: &Target) -> Observation {
+        let mut obs = probe(target, &self.probe).await;
+        enrich(&mut obs, self.trust_at(i), &self.enrich, &self.cache).await;
+        obs
+    }
+
+    /// Observe and diagnose target `i`; diagnosis runs off the I/O threads.
+    pub async fn check(self: Arc<Self>, i: usize, target: Target) -> Option<Report> {
+        let obs = self.observe(i, &target).await;
+        let now = self.at.unwrap_or(obs.started_at);
+        tokio::task::spawn_blocking(move || diagnose(&obs, self.trust_at(i), now, &self.diagnose))
+            .await
+            .ok()
+    }
+
     /// The trust store for target `i` (the shared one past the planned targets).
     pub fn trust_at(&self, i: usize) -> &Arc<TrustStore> {
         self.trust_for.get(i).unwrap_or(&self.trust)
@@ -104,6 +128,13 @@ pub fn plan(raw_targets: &[String], args: &ProbeArgs) -> Result<Plan, InputError
         },
         at: args.at,
         concurrency: args.concurrency as usize,
+        enrich: EnrichOptions {
+            aia: !args.no_aia,
+            revocation: !args.no_revocation,
+            timeout: Duration::from_secs_f64(args.timeout),
+            ..EnrichOptions::default()
+        },
+        cache: FetchCache::default(),
     })
 }
 
@@ -111,26 +142,19 @@ pub fn plan(raw_targets: &[String], args: &ProbeArgs) -> Result<Plan, InputError
 /// `on_done(index, report)` as each finishes. Returns the reports in input order.
 pub async fn run_all(plan: &Plan, mut on_done: impl FnMut(usize, &Report)) -> Vec<Report> {
     let sem = Arc::new(Semaphore::new(plan.concurrency.max(1)));
+    let shared = Arc::new(plan.clone());
     let mut set = JoinSet::new();
     for (i, t) in plan.targets.iter().cloned().enumerate() {
         let sem = sem.clone();
-        let opts = plan.probe.clone();
-        let trust = plan.trust_at(i).clone();
-        let dopts = plan.diagnose.clone();
-        let at = plan.at;
+        let shared = shared.clone();
         set.spawn(async move {
             let _permit = sem.acquire_owned().await.ok();
-            let obs = probe(&t, &opts).await;
-            let now = at.unwrap_or(obs.started_at);
-            // Diagnosis is CPU work: keep it off the I/O threads' hot path.
-            let report =
-                tokio::task::spawn_blocking(move || diagnose(&obs, &trust, now, &dopts)).await;
-            (i, report)
+            (i, shared.check(i, t).await)
         });
     }
     let mut out: Vec<Option<Report>> = vec![None; plan.targets.len()];
     while let Some(joined) = set.join_next().await {
-        if let Ok((i, Ok(report))) = joined {
+        if let Ok((i, Some(report))) = joined {
             on_done(i, &report);
             out[i] = Some(report);
         }

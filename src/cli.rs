@@ -81,7 +81,13 @@ pub struct ProbeArgs {
     /// Base trust store: webpki-roots (mozilla), the OS store (system), or none (only --ca-file).
     #[arg(long, value_name = "STORE", default_value = "mozilla", value_parser = parse_store)]
     pub trust_store: StoreKind,
-    /// Bound on each network step (resolve, connect, handshake), in seconds.
+    /// Do not look up revocation (CRL, OCSP); a stapled response is still judged.
+    #[arg(long)]
+    pub no_revocation: bool,
+    /// Do not fetch missing intermediates from AIA caIssuers URLs.
+    #[arg(long)]
+    pub no_aia: bool,
+    /// Bound on each network step (resolve, connect, handshake, STARTTLS, AIA/CRL/OCSP fetch), in seconds.
     #[arg(long, value_name = "SECS", default_value = "10", allow_negative_numbers = true, value_parser = parse_timeout)]
     pub timeout: f64,
     /// How many targets to probe in parallel.
@@ -165,6 +171,8 @@ pub fn demo_probe_args() -> ProbeArgs {
         sni: None,
         starttls: None,
         hosts_file: None,
+        no_revocation: false,
+        no_aia: false,
         resolve: Vec::new(),
         ca_file: Vec::new(),
         trust_store: StoreKind::Mozilla,

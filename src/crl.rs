@@ -164,7 +164,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 fn parse(der: &[u8]) -> Result<CertificateRevocationList<'_>, String> {
     match parse_x509_crl(der) {
-        Ok((rest, crl)) if rest.is_empty() => Ok(crl),
+        Ok(([], crl)) => Ok(crl),
         Ok((rest, _)) => Err(format!(
             "the CRL is followed by {} bytes of trailing data",
             rest.len()

@@ -110,6 +110,7 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
         None => obs.target.host_port(),
     };
     let mut fix = FixContext::new(connect, name.clone());
+    fix.starttls = obs.target.starttls;
     fix.ca_file = trust.anchors.iter().find_map(|a| match &a.origin {
         crate::trust::AnchorOrigin::CaFile(p) => Some(p.display().to_string()),
         _ => None,

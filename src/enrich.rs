@@ -50,12 +50,13 @@ impl Default for EnrichOptions {
 }
 
 type Slot = Arc<OnceCell<Result<Vec<u8>, FetchError>>>;
+type SlotKey = (String, Vec<u8>);
 
 /// Fetch results shared by every target of a run, keyed by URL (and the
 /// request body for OCSP), so a CRL or intermediate is fetched once.
 #[derive(Debug, Clone, Default)]
 pub struct FetchCache {
-    slots: Arc<Mutex<HashMap<(String, Vec<u8>), Slot>>>,
+    slots: Arc<Mutex<HashMap<SlotKey, Slot>>>,
 }
 
 impl FetchCache {

@@ -23,6 +23,8 @@ pub struct FixContext {
     pub file: Option<String>,
     /// The private key file checked against the leaf (`inspect --key`).
     pub key_file: Option<String>,
+    /// The STARTTLS protocol, passed to `openssl s_client -starttls`.
+    pub starttls: Option<crate::starttls::Proto>,
 }
 
 impl FixContext {
@@ -37,15 +39,21 @@ impl FixContext {
             ca_file: None,
             file: None,
             key_file: None,
+            starttls: None,
         }
     }
 
+    /// `openssl s_client` options after `-connect`: the SNI name and, for
+    /// STARTTLS targets, the protocol (certscope's names are s_client's).
     fn servername(&self) -> String {
-        if self.name_is_ip {
-            String::new()
-        } else {
-            format!(" -servername {}", quote(&self.name))
+        let mut s = String::new();
+        if !self.name_is_ip {
+            s.push_str(&format!(" -servername {}", quote(&self.name)));
         }
+        if let Some(p) = self.starttls {
+            s.push_str(&format!(" -starttls {}", p.name()));
+        }
+        s
     }
 
     /// The `openssl s_client` line that reproduces the problem: it verifies
@@ -395,7 +403,11 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
             FixStep::cmd("Confirm which versions the server speaks", format!("openssl s_client -connect {}{} -tls1_2 </dev/null", quote(&ctx.connect), ctx.servername())),
         ],
         StarttlsFailed => vec![
-            FixStep::cmd("See what the server offers (SMTP shown)", format!("openssl s_client -connect {} -starttls smtp </dev/null", quote(&ctx.connect))),
+            FixStep::cmd("See what the server offers (SMTP shown)", format!(
+                "openssl s_client -connect {}{} </dev/null",
+                quote(&ctx.connect),
+                if ctx.starttls.is_some() { ctx.servername() } else { format!("{} -starttls smtp", ctx.servername()) }
+            )),
             FixStep::note("Enable STARTTLS on the server, or use the implicit-TLS port"),
         ],
         HandshakeFailed => vec![FixStep::cmd("Reproduce with OpenSSL to see the alert", ctx.reproduce())],

@@ -583,7 +583,7 @@ host = "plain.example.test"
         );
         assert_eq!(
             a.ca_files.iter().map(|c| c.line).collect::<Vec<_>>(),
-            [5, 5, 14]
+            [5, 5, 13]
         );
         let b = &es[1];
         assert_eq!(b.target.host_port(), "[::1]:993");
@@ -702,7 +702,7 @@ host = "plain.example.test"
         for key in [
             "host", "port", "sni", "starttls", "ca-file", "resolve", "labels",
         ] {
-            assert!(EXAMPLE.contains(&format!("\n{key} = ")), "{key}");
+            assert!(uncommented.contains(&format!("\n{key} = ")), "{key}");
         }
     }
 
@@ -736,7 +736,7 @@ host = "plain.example.test"
         let base = Arc::new(TrustStore::default());
         let e = load_with_trust(&hosts, &Inherit::default(), &base).unwrap_err();
         assert!(
-            e.contains("hosts.toml, line 10: cannot read CA file") && e.contains("nope.pem"),
+            e.contains("hosts.toml, line 11: cannot read CA file") && e.contains("nope.pem"),
             "{e}"
         );
         std::fs::write(

@@ -201,6 +201,18 @@ pub fn inspect_file(path: &Path, s: &Settings, now: i64) -> Result<Report, Input
             }
         }
     }
+    if !is_pem {
+        // `openssl crl2pkcs7 -certfile` reads PEM only; `openssl x509` reads DER too.
+        let show = ctx.show_chain();
+        let der = format!("openssl x509 -in {} -noout -subject -issuer", quote(&shown));
+        for f in &mut report.findings {
+            for step in &mut f.fix {
+                if step.command.as_deref() == Some(show.as_str()) {
+                    step.command = Some(der.clone());
+                }
+            }
+        }
+    }
     if report.status == Status::Error || report.chain.is_empty() {
         return Ok(report);
     }
@@ -209,8 +221,20 @@ pub fn inspect_file(path: &Path, s: &Settings, now: i64) -> Result<Report, Input
     }
     file_order(&mut report, &order, &ders, &ctx, is_pem);
     if let Some((key_shown, key)) = &s.key
-        && let Some(f) = key_finding(&report, key_shown, key, &ctx)
+        && let Some(mut f) = key_finding(&report, key_shown, key, &ctx)
     {
+        // `openssl x509 -in FILE` reads the first certificate: when the leaf
+        // is elsewhere, hash that one.
+        if leaf != 0
+            && is_pem
+            && let Some(c) = f.fix.first_mut().and_then(|s| s.command.as_mut())
+        {
+            *c = format!(
+                "awk '/-----BEGIN (X509 |TRUSTED )?CERTIFICATE-----/{{n++; p=(n=={})}} p{{print}} /-----END (X509 |TRUSTED )?CERTIFICATE-----/{{p=0}}' {} | openssl x509 -noout -pubkey | openssl pkey -pubin -outform DER | openssl sha256",
+                leaf + 1,
+                quote(&shown)
+            );
+        }
         report.findings.push(f);
     }
     sort_findings(&mut report.findings);

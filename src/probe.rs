@@ -302,7 +302,12 @@ async fn connect(
     }))
 }
 
-fn client_config(seen: Arc<Mutex<Captured>>) -> Result<rustls::ClientConfig, rustls::Error> {
+/// `alpn`: offer h2 and http/1.1 (not for STARTTLS protocols, whose
+/// servers may refuse unknown ALPN names).
+fn client_config(
+    seen: Arc<Mutex<Captured>>,
+    alpn: bool,
+) -> Result<rustls::ClientConfig, rustls::Error> {
     let provider = provider();
     let verifier = Arc::new(CapturingVerifier {
         provider: provider.clone(),
@@ -313,7 +318,9 @@ fn client_config(seen: Arc<Mutex<Captured>>) -> Result<rustls::ClientConfig, rus
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    if alpn {
+        cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    }
     Ok(cfg)
 }
 
@@ -418,13 +425,22 @@ async fn legacy(addr: SocketAddr, target: &Target, opts: &ProbeOptions, obs: &mu
     };
     let version = crate::legacy::version_name(hello.version);
     let modern = hello.version >= 0x0303;
+    let suite_known = provider()
+        .cipher_suites
+        .iter()
+        .any(|s| u16::from(s.suite()) == hello.cipher);
     obs.chain = hello.chain;
     obs.tls = Some(TlsFacts {
         version: version.clone(),
         cipher: format!("0x{:04X}", hello.cipher),
         ..TlsFacts::default()
     });
-    let message = if modern {
+    let message = if modern && suite_known {
+        format!(
+            "the server negotiates {version} with cipher suite 0x{:04X}, yet refused the modern handshake: no key exchange group or signature algorithm in common (offer X25519 or P-256 and RSA-PSS or ECDSA signatures)",
+            hello.cipher
+        )
+    } else if modern {
         format!(
             "the server negotiates {version} only with a cipher suite modern clients no longer offer (it chose 0x{:04X}); offer ECDHE with AES-GCM or ChaCha20-Poly1305",
             hello.cipher
@@ -455,7 +471,7 @@ pub async fn handshake(
     let t2 = Instant::now();
     let seen = Arc::new(Mutex::new(Captured::default()));
     let first = Arc::new(Mutex::new(Vec::new()));
-    let cfg = match client_config(seen.clone()) {
+    let cfg = match client_config(seen.clone(), target.starttls.is_none()) {
         Ok(c) => c,
         Err(e) => {
             obs.error = Some(fail(

@@ -153,18 +153,17 @@ pub fn judge_cert(
             verdict,
         });
     }
-    let label = |s: &str| s.split(' ').next().unwrap_or(s).to_string();
-    if let Some(e) = evidence
-        .iter()
-        .find(|e| matches!(e.verdict, Verdict::Revoked { .. }))
-    {
+    let label = |s: &str| {
+        if s == "OCSP staple" {
+            s.to_string()
+        } else {
+            s.split(' ').next().unwrap_or(s).to_string()
+        }
+    };
+    for e in &evidence {
         if let Verdict::Revoked { time, reason } = &e.verdict {
             return RevState::Revoked {
-                source: if e.source == "OCSP staple" {
-                    e.source.clone()
-                } else {
-                    label(&e.source)
-                },
+                source: label(&e.source),
                 time: rfc3339(*time),
                 reason: reason.clone(),
             };
@@ -172,11 +171,7 @@ pub fn judge_cert(
     }
     if let Some(e) = evidence.iter().find(|e| matches!(e.verdict, Verdict::Good)) {
         return RevState::Good {
-            source: if e.source == "OCSP staple" {
-                e.source.clone()
-            } else {
-                label(&e.source)
-            },
+            source: label(&e.source),
         };
     }
     if evidence.is_empty() {

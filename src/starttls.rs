@@ -111,7 +111,7 @@ const STEP: &str = "starttls";
 /// is the TLS handshake. `host` is the name the user asked for (for EHLO,
 /// the XMPP `to`). Every read is bounded by `timeout`.
 ///
-/// Replies are read through [`Wire`], whose buffer must be empty when the
+/// Replies are read through a `Wire`, whose buffer must be empty when the
 /// stream is handed back: plaintext that arrived together with the
 /// go-ahead is refused rather than passed to TLS (CVE-2011-0411 class).
 pub async fn upgrade(

@@ -65,6 +65,9 @@ pub fn render(r: &Report, color: bool) -> String {
     if let Some(a) = r.address {
         facts.push(a.ip().to_string());
     }
+    if let Some(p) = r.target.starttls {
+        facts.push(format!("STARTTLS {p}"));
+    }
     if let Some(t) = &r.tls {
         facts.push(t.version.clone());
     }

@@ -323,7 +323,7 @@ async fn run(
             tls(s, acceptor).await
         }
         Script::Mysql { ssl } => {
-            let caps: u16 = if ssl { 0xffff } else { 0xffff & !0x0800 };
+            let caps: u16 = if ssl { 0xffff } else { !0x0800 };
             let mut p = vec![0x0a];
             p.extend_from_slice(b"8.0.36\0");
             p.extend_from_slice(&[7, 0, 0, 0]); // connection id

@@ -24,7 +24,6 @@ use super::model::{AddDefaults, HostState, Model};
 use super::update::{self, Action, Effect};
 use crate::check::Plan;
 use crate::diagnose::diagnose;
-use crate::probe::probe;
 
 /// Append a line to the log file in the XDG state dir (never the screen).
 pub fn log(msg: &str) {
@@ -163,7 +162,7 @@ impl Prober {
         let inner = tokio::spawn(async move {
             let _permit = sem.acquire_owned().await.ok();
             let _ = tx.send(Action::ProbeStarted { host, generation });
-            let obs = probe(&target, &plan.probe).await;
+            let obs = plan.observe(host, &target).await;
             let now = plan.at.unwrap_or(obs.started_at);
             let p = plan.clone();
             tokio::task::spawn_blocking(move || diagnose(&obs, p.trust_at(host), now, &p.diagnose))
