@@ -575,23 +575,24 @@ pub fn constraint_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
 /// chain-order (wrong order, duplicates, unrelated certificates) and root-sent.
 pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     let w = &ctx.walk;
+    // The sent certificates on the path, in path order, then a sent anchor.
+    let mut order: Vec<usize> = w
+        .path
+        .iter()
+        .copied()
+        .filter(|i| *i < ctx.presented)
+        .collect();
+    if let PathEnd::Anchored {
+        sent_as: Some(s), ..
+    } = &w.end
+    {
+        order.push(*s);
+    }
     let mut problems = Vec::new();
     if w.out_of_order {
-        let mut want: Vec<usize> = w
-            .path
-            .iter()
-            .copied()
-            .filter(|i| *i < ctx.presented)
-            .collect();
-        if let PathEnd::Anchored {
-            sent_as: Some(s), ..
-        } = &w.end
-        {
-            want.push(*s);
-        }
         problems.push(format!(
             "the certificates are not in issuing order (sent order of the path: {}; expected the leaf, then each issuer)",
-            want.iter().map(|i| format!("#{i}")).collect::<Vec<_>>().join(" → ")
+            order.iter().map(|i| format!("#{i}")).collect::<Vec<_>>().join(" → ")
         ));
     }
     for &d in &w.duplicates {
@@ -608,18 +609,6 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
     if !problems.is_empty() {
         // Blame the first position where the sent order goes wrong.
-        let mut order: Vec<usize> = w
-            .path
-            .iter()
-            .copied()
-            .filter(|i| *i < ctx.presented)
-            .collect();
-        if let PathEnd::Anchored {
-            sent_as: Some(s), ..
-        } = &w.end
-        {
-            order.push(*s);
-        }
         let first_bad = w
             .duplicates
             .iter()
