@@ -3,10 +3,10 @@
 //! then revocation evidence, CRL first and OCSP as the fallback. Bodies are
 //! kept raw in `Observation::fetches`; `diagnose` judges them.
 //!
-//! Bounded: every fetch has a size cap; all revocation lookups of a target
-//! share one deadline of `timeout`, so unreachable URLs give
-//! `revocation-unknown` within `--timeout`, never a hang. Fetches are cached
-//! by URL for the whole run.
+//! Bounded: every fetch has a size cap; the AIA hops of a target share one
+//! deadline of `timeout`, and so do all its revocation lookups, so
+//! unreachable URLs give `revocation-unknown` within `--timeout`, never a
+//! hang. Fetches are cached by URL for the whole run.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -135,6 +135,8 @@ pub async fn enrich(
         return;
     }
     if opts.aia {
+        // Up to 3 hops, all within one `timeout`.
+        let deadline = Instant::now() + opts.timeout;
         for _ in 0..3 {
             let certs = parse_all(obs);
             let walk = chain::walk(&certs, presented, trust);
@@ -156,11 +158,21 @@ pub async fn enrich(
                 break;
             }
             let t = Instant::now();
-            let limits = Limits {
-                timeout: opts.timeout,
-                max_bytes: opts.aia_max,
+            let left = deadline.saturating_duration_since(t);
+            let result = if left.is_zero() {
+                Err(FetchError::Timeout(format!("no time left to fetch {url}")))
+            } else {
+                cache
+                    .get(
+                        url,
+                        None,
+                        Limits {
+                            timeout: left,
+                            max_bytes: opts.aia_max,
+                        },
+                    )
+                    .await
             };
-            let result = cache.get(url, None, limits).await;
             obs.fetches.push(Fetch {
                 kind: FetchKind::Aia,
                 url: url.clone(),

@@ -20,6 +20,9 @@ pub enum RevState {
     Good { source: String },
     Revoked {
         source: String,
+        /// The CRL or responder URL (absent for a staple).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        url: Option<String>,
         time: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
@@ -164,6 +167,11 @@ pub fn judge_cert(
         if let Verdict::Revoked { time, reason } = &e.verdict {
             return RevState::Revoked {
                 source: label(&e.source),
+                url: e
+                    .source
+                    .split_once(' ')
+                    .map(|(_, u)| u.to_string())
+                    .filter(|u| u.contains("://")),
                 time: rfc3339(*time),
                 reason: reason.clone(),
             };
@@ -210,7 +218,12 @@ pub fn findings(ctx: &crate::diagnose::Ctx, i: usize, state: &RevState, out: &mu
         format!("Intermediate '{}'", ctx.certs[i].display_name())
     };
     match state {
-        RevState::Revoked { source, time, reason } => out.push(ctx.finding(
+        RevState::Revoked {
+            source,
+            url,
+            time,
+            reason,
+        } => out.push(ctx.finding(
             Code::Revoked,
             Severity::Critical,
             Some(i),
@@ -220,9 +233,14 @@ pub fn findings(ctx: &crate::diagnose::Ctx, i: usize, state: &RevState, out: &mu
                 reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
             ),
             format!(
-                "{} was revoked at {time}{} according to the {source}. Clients that check revocation refuse it; it must be replaced, not just re-served.",
+                "{} was revoked at {time}{}, according to the {}. Clients that check revocation refuse it; it must be replaced, not just re-served.",
                 crate::rules::capital(&ctx.label(i)),
-                reason.as_ref().map(|r| format!(", reason {r}")).unwrap_or_default()
+                reason.as_ref().map(|r| format!(" (reason {r})")).unwrap_or_default(),
+                match (source.as_str(), url) {
+                    ("CRL", Some(u)) => format!("CRL at {u}"),
+                    ("OCSP", Some(u)) => format!("OCSP responder at {u}"),
+                    (s, _) => s.to_string(),
+                }
             ),
             &facts,
         )),
