@@ -3,32 +3,22 @@
 //! `--at`, trust stores, and bad input. Every child process is bounded in
 //! time and killed when it overruns.
 
-use std::collections::BTreeSet;
-use std::io::Read;
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-use certscope::lab::{Lab, LabOptions};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+use certscope::lab::Lab;
+use common::{Run, codes, start_lab};
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-
-const BIN: &str = env!("CARGO_BIN_EXE_certscope");
 
 /// Upper bound for one run of the binary against the lab.
 const RUN_LIMIT: Duration = Duration::from_secs(30);
 /// Bad input must be rejected quickly.
 const BAD_INPUT_LIMIT: Duration = Duration::from_secs(5);
-
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-    args: Vec<String>,
-}
 
 impl Run {
     fn json(&self) -> Value {
@@ -62,84 +52,30 @@ impl Run {
 
 /// Run the binary with stdin null, killing it if it exceeds `limit`.
 fn run_blocking(args: Vec<String>, envs: Vec<(String, String)>, limit: Duration) -> Run {
-    let mut cmd = Command::new(BIN);
-    cmd.args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // A predictable environment: no color switch, no OS store override,
-        // no backtraces that could hide a panic message's shape.
-        .env_remove("NO_COLOR")
-        .env_remove("SSL_CERT_FILE")
-        .env_remove("SSL_CERT_DIR")
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LOG");
+    let mut cmd = common::certscope(&args);
     for (k, v) in &envs {
         cmd.env(k, v);
     }
-    let started = Instant::now();
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {BIN}: {e}"));
-    let mut out = child.stdout.take().expect("piped stdout");
-    let mut err = child.stderr.take().expect("piped stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > limit => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "certscope {args:?} did not finish within {limit:?} (killed)\nstderr so far is lost"
-                );
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => panic!("waiting for certscope {args:?}: {e}"),
-        }
-    };
-    let elapsed = started.elapsed();
-    let stdout = String::from_utf8(out_reader.join().expect("stdout reader"))
+    let o = common::run_bounded(cmd, &format!("certscope {args:?}"), limit);
+    let stdout = String::from_utf8(o.stdout)
         .unwrap_or_else(|e| panic!("stdout of {args:?} is not UTF-8: {e}"));
-    let stderr = String::from_utf8_lossy(&err_reader.join().expect("stderr reader")).into_owned();
     Run {
-        code: status.code(),
+        code: o.code,
         stdout,
-        stderr,
-        elapsed,
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        elapsed: o.elapsed,
         args,
     }
 }
 
 /// Run the binary off the runtime's worker threads (the lab keeps serving).
 async fn run_env(args: Vec<String>, envs: Vec<(String, String)>, limit: Duration) -> Run {
-    let shown = args.clone();
-    let task = tokio::task::spawn_blocking(move || run_blocking(args, envs, limit));
-    match tokio::time::timeout(limit + Duration::from_secs(5), task).await {
-        Ok(Ok(run)) => run,
-        Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => panic!("certscope {shown:?} hung past {limit:?}"),
-    }
+    let what = format!("certscope {args:?}");
+    common::off_runtime(&what, limit, move || run_blocking(args, envs, limit)).await
 }
 
 async fn run(args: Vec<String>) -> Run {
     run_env(args, Vec::new(), RUN_LIMIT).await
-}
-
-async fn start_lab() -> Lab {
-    tokio::time::timeout(Duration::from_secs(30), Lab::start(LabOptions::default()))
-        .await
-        .expect("the lab starts in time")
-        .expect("the lab starts")
 }
 
 fn s(v: &str) -> String {
@@ -441,17 +377,6 @@ fn find_result<'a>(results: &'a [Value], target: &str) -> &'a Value {
         .iter()
         .find(|r| r["target"] == target)
         .unwrap_or_else(|| panic!("no result for {target} in {results:#?}"))
-}
-
-fn codes(r: &Value) -> Vec<String> {
-    r["findings"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|f| f["code"].as_str().unwrap_or("").to_string())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn assert_code(run: &Run, want: i32) {

@@ -3,25 +3,17 @@
 //! keys and bad values, and the default file under `$XDG_CONFIG_HOME`.
 //! Every child process is bounded in time and killed when it overruns.
 
-use std::io::Read;
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-use certscope::lab::{Lab, LabOptions};
+use std::path::Path;
+use std::time::Duration;
+
+use certscope::lab::Lab;
+use common::{Run, codes, start_lab};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_certscope");
 const RUN_LIMIT: Duration = Duration::from_secs(30);
 const BAD_INPUT_LIMIT: Duration = Duration::from_secs(10);
-
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    args: Vec<String>,
-}
 
 impl Run {
     fn assert_code(&self, want: i32) {
@@ -61,70 +53,18 @@ impl Run {
 /// Run the binary with stdin null and a controlled config environment,
 /// killing it past `limit`.
 fn run_blocking(args: Vec<String>, config_home: &Path, limit: Duration) -> Run {
-    let mut cmd = Command::new(BIN);
-    cmd.args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env("XDG_CONFIG_HOME", config_home)
+    let mut cmd = common::certscope(&args);
+    cmd.env("XDG_CONFIG_HOME", config_home)
         .env("HOME", config_home)
-        .env("XDG_STATE_HOME", config_home.join("state"))
-        .env_remove("SSL_CERT_FILE")
-        .env_remove("SSL_CERT_DIR")
-        .env_remove("RUST_BACKTRACE");
-    let started = Instant::now();
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {BIN}: {e}"));
-    let mut out = child.stdout.take().expect("piped stdout");
-    let mut err = child.stderr.take().expect("piped stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > limit => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("certscope {args:?} did not finish within {limit:?} (killed)");
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => panic!("waiting for certscope {args:?}: {e}"),
-        }
-    };
-    Run {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&out_reader.join().expect("stdout")).into_owned(),
-        stderr: String::from_utf8_lossy(&err_reader.join().expect("stderr")).into_owned(),
-        args,
-    }
+        .env("XDG_STATE_HOME", config_home.join("state"));
+    common::run_bounded(cmd, &format!("certscope {args:?}"), limit).into_run(args)
 }
 
 /// Run off the runtime's worker threads, so the lab keeps serving.
 async fn run(args: &[&str], config_home: &Path, limit: Duration) -> Run {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let home = config_home.to_path_buf();
-    let task = tokio::task::spawn_blocking(move || run_blocking(args, &home, limit));
-    match tokio::time::timeout(limit + Duration::from_secs(5), task).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => panic!("certscope hung past {limit:?}"),
-    }
-}
-
-async fn start_lab() -> Lab {
-    tokio::time::timeout(Duration::from_secs(30), Lab::start(LabOptions::default()))
-        .await
-        .expect("the lab starts in time")
-        .expect("the lab starts")
+    common::off_runtime("certscope", limit, move || run_blocking(args, &home, limit)).await
 }
 
 /// `(host, port)` of a lab scenario.
@@ -147,17 +87,6 @@ fn labels(r: &Value) -> Option<Vec<String>> {
             .map(|v| v.as_str().unwrap_or_default().to_string())
             .collect()
     })
-}
-
-fn codes(r: &Value) -> Vec<String> {
-    r["findings"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|f| f["code"].as_str().unwrap_or("").to_string())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,117 +7,36 @@
 //! The `openssl` binary is required: without it these tests fail rather
 //! than silently pass. Every child process is bounded in time.
 
-use std::fs;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::{BIN, CA_SECTIONS, EC, Run, openssl, req_csr, req_self_signed, x509_sign};
 use serde_json::Value;
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_certscope");
-/// How long one `openssl` command or one run of certscope may take.
+/// How long one `sh` command or one run of certscope may take.
 const LIMIT: Duration = Duration::from_secs(30);
 
-// ---------------------------------------------------------------------------
-// Bounded child processes
-
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 /// Run `program ARGS` in `dir` with stdin closed; kill it past [`LIMIT`].
-fn run_in(dir: &Path, program: &str, args: &[&str]) -> Output {
-    let shown = format!("{program} {}", args.join(" "));
-    let mut child: Child = Command::new(program)
-        .args(args)
+fn run_in(dir: &Path, program: &str, args: &[&str]) -> Run {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
         .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .env_remove("NO_COLOR")
         .env_remove("SSL_CERT_FILE")
-        .env_remove("SSL_CERT_DIR")
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start `{shown}` (is it installed?): {e}"));
-    let drain = |r: Option<Box<dyn Read + Send>>| {
-        thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut r) = r {
-                let _ = r.read_to_end(&mut buf);
-            }
-            String::from_utf8_lossy(&buf).into_owned()
-        })
-    };
-    let out = drain(
-        child
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-    );
-    let err = drain(
-        child
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-    );
-    let start = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break s,
-            Ok(None) if start.elapsed() < LIMIT => thread::sleep(Duration::from_millis(10)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("`{shown}` did not finish within {LIMIT:?}");
-            }
-            Err(e) => panic!("waiting for `{shown}`: {e}"),
-        }
-    };
-    Output {
-        code: status.code(),
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    }
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let o = run_in(dir, "openssl", args);
-    assert_eq!(
-        o.code,
-        Some(0),
-        "`openssl {}` failed\nstdout:\n{}\nstderr:\n{}",
-        args.join(" "),
-        o.stdout,
-        o.stderr
-    );
+        .env_remove("SSL_CERT_DIR");
+    let shown = format!("{program} {}", args.join(" "));
+    common::run_bounded(cmd, &shown, LIMIT).into_run(args.iter().map(|a| a.to_string()).collect())
 }
 
 // ---------------------------------------------------------------------------
 // The PKI
 
-const CONFIG: &str = r#"[ req ]
-distinguished_name = req_dn
-
-[ req_dn ]
-commonName = Common Name
-
-[ v3_root ]
-basicConstraints       = critical,CA:TRUE
-keyUsage               = critical,keyCertSign,cRLSign
-subjectKeyIdentifier   = hash
-
-[ v3_inter ]
-basicConstraints       = critical,CA:TRUE,pathlen:0
-keyUsage               = critical,keyCertSign,cRLSign
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid:always
-
-[ leaf ]
+const LEAF_SECTION: &str = r#"[ leaf ]
 basicConstraints       = critical,CA:FALSE
 keyUsage               = critical,digitalSignature,keyEncipherment
 extendedKeyUsage       = serverAuth
@@ -125,8 +44,6 @@ subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
 subjectAltName         = DNS:inspect.test
 "#;
-
-const EC: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
 
 /// root.pem -> inter.pem -> leaf.pem (inspect.test, EC key leaf.key in
 /// PKCS#8), and the files built from them.
@@ -138,24 +55,18 @@ impl Pki {
     fn new() -> Pki {
         let dir = tempfile::tempdir().expect("create a temporary directory");
         let d = dir.path();
-        fs::write(d.join("pki.cnf"), CONFIG).expect("write the config");
-        let mut args = vec!["req", "-x509", "-new", "-nodes"];
-        args.extend_from_slice(&EC);
-        args.extend_from_slice(&[
-            "-keyout",
+        fs::write(d.join("pki.cnf"), format!("{CA_SECTIONS}\n{LEAF_SECTION}"))
+            .expect("write the config");
+        req_self_signed(
+            d,
+            &EC,
             "root.key",
-            "-out",
             "root.pem",
-            "-days",
             "3650",
-            "-subj",
             "/CN=certscope Inspect Root",
-            "-config",
             "pki.cnf",
-            "-extensions",
-            "v3_root",
-        ]);
-        openssl(d, &args);
+            Some("v3_root"),
+        );
         let pki = Pki { dir };
         pki.sign(
             "inter",
@@ -181,35 +92,17 @@ impl Pki {
             format!("{name}.csr"),
             format!("{name}.pem"),
         );
-        let mut args = vec!["req", "-new", "-nodes"];
-        args.extend_from_slice(newkey);
-        args.extend_from_slice(&[
-            "-keyout", &key, "-out", &csr, "-subj", subj, "-config", "pki.cnf",
-        ]);
-        openssl(self.path(), &args);
+        req_csr(self.path(), newkey, &key, &csr, subj, "pki.cnf");
         let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
-        openssl(
+        x509_sign(
             self.path(),
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &csr,
-                "-CA",
-                &ca_pem,
-                "-CAkey",
-                &ca_key,
-                "-CAcreateserial",
-                "-days",
-                "90",
-                "-sha256",
-                "-extfile",
-                "pki.cnf",
-                "-extensions",
-                ext,
-                "-out",
-                &pem,
-            ],
+            &csr,
+            &ca_pem,
+            &ca_key,
+            "90",
+            "pki.cnf",
+            ext,
+            &pem,
         );
     }
 
@@ -226,7 +119,7 @@ impl Pki {
     }
 
     /// `certscope inspect --trust-store none --ca-file root.pem ARGS`.
-    fn inspect(&self, args: &[&str]) -> Output {
+    fn inspect(&self, args: &[&str]) -> Run {
         let mut full = vec!["inspect", "--trust-store", "none", "--ca-file", "root.pem"];
         full.extend_from_slice(args);
         let o = run_in(self.path(), BIN, &full);
@@ -519,21 +412,16 @@ fn the_public_half_of_each_key_format_is_the_certificates() {
 fn a_bundle_with_an_extra_certificate_is_a_chain_order_warning() {
     let pki = Pki::new();
     // An unrelated self-signed certificate after the chain.
-    let mut args = vec!["req", "-x509", "-new", "-nodes"];
-    args.extend_from_slice(&EC);
-    args.extend_from_slice(&[
-        "-keyout",
+    req_self_signed(
+        pki.path(),
+        &EC,
         "stray.key",
-        "-out",
         "stray.pem",
-        "-days",
         "30",
-        "-subj",
         "/CN=stray.example.test",
-        "-config",
         "pki.cnf",
-    ]);
-    openssl(pki.path(), &args);
+        None,
+    );
     pki.cat("bundle.pem", &["leaf.pem", "inter.pem", "stray.pem"]);
     let (code, r) = pki.json(&["--name", "inspect.test", "bundle.pem"]);
     assert_eq!(code, Some(1), "{r:#}");

@@ -1,9 +1,11 @@
-//! Real handshakes against the built-in lab: every scenario must produce
+//! Real handshakes against the built-in lab, each followed by the AIA and
+//! revocation fetches `certscope check` makes: every scenario must produce
 //! exactly the expected findings (code, severity, blamed certificate).
 
 use std::time::Duration;
 
 use certscope::diagnose::{DiagnoseOptions, diagnose};
+use certscope::enrich::{EnrichOptions, FetchCache, enrich};
 use certscope::finding::{Severity, Status};
 use certscope::lab::{Lab, LabOptions};
 use certscope::probe::{ProbeOptions, probe};
@@ -125,6 +127,42 @@ const EXPECT: &[(&str, Status, &[(&str, Severity, Option<usize>)])] = &[
         Status::Error,
         &[("handshake-failed", C, None)],
     ),
+    ("revoked-crl", Status::Critical, &[("revoked", C, Some(0))]),
+    ("revoked-ocsp", Status::Critical, &[("revoked", C, Some(0))]),
+    ("stapled-good", Status::Ok, &[("ocsp-stapled", I, Some(0))]),
+    (
+        "stapled-revoked",
+        Status::Critical,
+        &[("revoked", C, Some(0)), ("ocsp-stapled", I, Some(0))],
+    ),
+    (
+        "must-staple",
+        Status::Critical,
+        &[("must-staple-missing", C, Some(0))],
+    ),
+    (
+        "aia-missing",
+        Status::Critical,
+        &[("incomplete-chain", C, Some(0))],
+    ),
+    (
+        "aia-wrong",
+        Status::Critical,
+        &[
+            ("incomplete-chain", C, Some(0)),
+            ("aia-fetch-failed", W, Some(0)),
+        ],
+    ),
+    (
+        "stale-crl",
+        Status::Warning,
+        &[("revocation-unknown", W, Some(0))],
+    ),
+    (
+        "responder-down",
+        Status::Warning,
+        &[("revocation-unknown", W, Some(0))],
+    ),
 ];
 
 async fn check(lab: &Lab, id: &str, trust: &TrustStore) -> Report {
@@ -141,9 +179,18 @@ async fn check(lab: &Lab, id: &str, trust: &TrustStore) -> Report {
     let opts = ProbeOptions {
         timeout: Duration::from_millis(1500),
     };
-    let obs = tokio::time::timeout(Duration::from_secs(10), probe(&target, &opts))
-        .await
-        .unwrap_or_else(|_| panic!("probe of {id} hung"));
+    let enrich_opts = EnrichOptions {
+        timeout: Duration::from_millis(1500),
+        ..EnrichOptions::default()
+    };
+    // As `Plan::observe`: probe, then fetch AIA, CRLs and OCSP.
+    let obs = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut obs = probe(&target, &opts).await;
+        enrich(&mut obs, trust, &enrich_opts, &FetchCache::default()).await;
+        obs
+    })
+    .await
+    .unwrap_or_else(|_| panic!("probe of {id} hung"));
     diagnose(&obs, trust, obs.started_at, &DiagnoseOptions::default())
 }
 

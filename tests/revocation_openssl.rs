@@ -9,193 +9,25 @@
 //! tests fail (CI installs both) rather than silently pass. Every child
 //! process is killed and reaped by a guard, and every wait is bounded.
 
+mod common;
+
 use std::fs;
-use std::io::{BufRead, BufReader, Read};
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::{
+    Daemon, EC, accept_line, ca_config, ca_database, ca_sign, codes, openssl, req_csr,
+    req_self_signed,
+};
 use serde_json::Value;
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_certscope");
-/// How long one `openssl` PKI command may run.
-const COMMAND_DEADLINE: Duration = Duration::from_secs(30);
-/// How long a server may take to say it is listening.
-const READY_DEADLINE: Duration = Duration::from_secs(15);
 /// How long one `certscope check` run may take (its own timeout is 5 s).
 const CHECK_DEADLINE: Duration = Duration::from_secs(60);
 
 // ---------------------------------------------------------------------------
-// Child processes
-
-/// A child process killed and reaped on drop, so none outlives a failing
-/// assertion.
-struct ChildGuard {
-    child: Child,
-    /// Held open: `s_server` shuts down when its stdin reaches EOF.
-    stdin: Option<ChildStdin>,
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.stdin.take();
-    }
-}
-
-fn cannot_start(program: &str, e: &std::io::Error) -> ! {
-    panic!(
-        "tests/revocation_openssl.rs needs the `{program}` command, but it could not be started ({e}). \
-         Install it (e.g. `apt-get install openssl python3`) and make sure `{program}` is on PATH."
-    )
-}
-
-/// Read a pipe to its end on a helper thread.
-fn drain<R: Read + Send + 'static>(r: Option<R>) -> thread::JoinHandle<Vec<u8>> {
-    thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(mut r) = r {
-            let _ = r.read_to_end(&mut buf);
-        }
-        buf
-    })
-}
-
-/// Run `cmd` to completion within `limit`: (exit code, stdout, stderr).
-/// Panics if it cannot start or does not finish in time (it is killed).
-fn run_bounded(mut cmd: Command, what: &str, limit: Duration) -> (Option<i32>, String, String) {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let program = cmd.get_program().to_string_lossy().into_owned();
-    let child = cmd.spawn().unwrap_or_else(|e| cannot_start(&program, &e));
-    let mut guard = ChildGuard { child, stdin: None };
-    let out = drain(guard.child.stdout.take());
-    let err = drain(guard.child.stderr.take());
-    let started = Instant::now();
-    let status = loop {
-        match guard.child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() < limit => thread::sleep(Duration::from_millis(10)),
-            Ok(None) => {
-                drop(guard);
-                let err = err.join().unwrap_or_default();
-                panic!(
-                    "`{what}` did not finish within {limit:?} (killed); stderr:\n{}",
-                    String::from_utf8_lossy(&err)
-                );
-            }
-            Err(e) => panic!("waiting for `{what}`: {e}"),
-        }
-    };
-    let out = String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned();
-    let err = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
-    (status.code(), out, err)
-}
-
-/// Run `openssl ARGS` in `dir`; panics (with its output) unless it succeeds.
-fn openssl(dir: &Path, args: &[&str]) {
-    let shown = format!("openssl {}", args.join(" "));
-    let mut cmd = Command::new("openssl");
-    cmd.args(args).current_dir(dir);
-    let (code, out, err) = run_bounded(cmd, &shown, COMMAND_DEADLINE);
-    assert_eq!(
-        code,
-        Some(0),
-        "`{shown}` failed in {}\nstdout:\n{out}\nstderr:\n{err}",
-        dir.display()
-    );
-}
-
-/// A long-running server process that announced its port on stdout.
-struct Daemon {
-    port: u16,
-    stderr_path: PathBuf,
-    _child: ChildGuard,
-}
-
-impl Daemon {
-    /// Start `program ARGS` in `dir` and wait (bounded) for a stdout line
-    /// from which `ready` extracts the listening port. stdout keeps being
-    /// drained for the process's whole life; stderr goes to a file.
-    fn start(
-        dir: &Path,
-        label: &str,
-        program: &str,
-        args: &[&str],
-        ready: fn(&str) -> Option<u16>,
-    ) -> Daemon {
-        let shown = format!("{program} {}", args.join(" "));
-        let stderr_path = dir.join(format!("{label}.stderr"));
-        let stderr = fs::File::create(&stderr_path).expect("create a stderr file");
-        let child = Command::new(program)
-            .args(args)
-            .current_dir(dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(stderr))
-            .spawn()
-            .unwrap_or_else(|e| cannot_start(program, &e));
-        let mut guard = ChildGuard { child, stdin: None };
-        guard.stdin = guard.child.stdin.take();
-        let stdout = guard.child.stdout.take().expect("piped stdout");
-
-        let (tx, rx) = mpsc::channel::<Result<u16, String>>();
-        thread::spawn(move || {
-            let mut tx = Some(tx);
-            let mut seen = String::new();
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let Some(t) = tx.as_ref() else { continue };
-                match ready(line.trim()) {
-                    Some(port) => {
-                        let _ = t.send(Ok(port));
-                        tx = None;
-                    }
-                    None => {
-                        seen.push_str(&line);
-                        seen.push('\n');
-                    }
-                }
-            }
-            if let Some(t) = tx {
-                let _ = t.send(Err(seen));
-            }
-        });
-        let stderr_text = || fs::read_to_string(&stderr_path).unwrap_or_default();
-        let port = match rx.recv_timeout(READY_DEADLINE) {
-            Ok(Ok(port)) => port,
-            Ok(Err(stdout)) => panic!(
-                "`{shown}` exited before it was listening\nstdout:\n{stdout}\nstderr:\n{}",
-                stderr_text()
-            ),
-            Err(e) => panic!(
-                "`{shown}` was not listening within {READY_DEADLINE:?} ({e})\nstderr:\n{}",
-                stderr_text()
-            ),
-        };
-        Daemon {
-            port,
-            stderr_path,
-            _child: guard,
-        }
-    }
-
-    fn stderr(&self) -> String {
-        fs::read_to_string(&self.stderr_path).unwrap_or_default()
-    }
-}
-
-/// The port of an `ACCEPT 127.0.0.1:PORT` / `ACCEPT [::]:PORT PID=…` line
-/// (`openssl s_server` and `openssl ocsp`).
-fn accept_line(line: &str) -> Option<u16> {
-    let addr = line.strip_prefix("ACCEPT ")?.split_whitespace().next()?;
-    addr.rsplit_once(':')?.1.parse().ok().filter(|&p| p != 0)
-}
+// Servers
 
 /// The port of python's `Serving HTTP on 127.0.0.1 port PORT (…) ...` line.
 fn python_serving_line(line: &str) -> Option<u16> {
@@ -224,39 +56,7 @@ fn free_port() -> u16 {
 /// `leaf` extension section. Paths are relative to the PKI directory.
 fn config(sans: &str, extra: &str) -> String {
     format!(
-        r#"[ ca ]
-default_ca = root_ca
-
-[ root_ca ]
-dir              = ./db
-database         = $dir/index.txt
-new_certs_dir    = $dir/newcerts
-serial           = $dir/serial
-crlnumber        = $dir/crlnumber
-certificate      = ./ca.pem
-private_key      = ./ca.key
-default_md       = sha256
-default_days     = 90
-default_crl_days = 7
-policy           = policy_any
-unique_subject   = no
-copy_extensions  = none
-email_in_dn      = no
-
-[ policy_any ]
-commonName = supplied
-
-[ req ]
-distinguished_name = req_dn
-
-[ req_dn ]
-commonName = Common Name
-
-[ v3_root ]
-basicConstraints       = critical,CA:TRUE
-keyUsage               = critical,keyCertSign,cRLSign
-subjectKeyIdentifier   = hash
-
+        r#"{}
 [ ocsp_signer ]
 basicConstraints       = critical,CA:FALSE
 keyUsage               = critical,digitalSignature
@@ -272,11 +72,15 @@ subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
 subjectAltName         = {sans}
 {extra}
-"#
+"#,
+        ca_config(
+            "root_ca",
+            "ca.pem",
+            "ca.key",
+            "crlnumber       = $dir/crlnumber\ndefault_crl_days = 7\n",
+        )
     )
 }
-
-const EC: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
 
 /// What a leaf names as its revocation source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,30 +106,20 @@ impl Pki {
     fn new() -> Pki {
         let dir = tempfile::tempdir().expect("create a temporary directory");
         let d = dir.path();
-        fs::create_dir_all(d.join("db/newcerts")).expect("create the CA database");
+        ca_database(d);
         fs::create_dir_all(d.join("www")).expect("create the web root");
-        fs::write(d.join("db/index.txt"), "").expect("write index.txt");
-        fs::write(d.join("db/serial"), "1000\n").expect("write serial");
         fs::write(d.join("db/crlnumber"), "1000\n").expect("write crlnumber");
         fs::write(d.join("base.cnf"), config("DNS:unused.revoke.test", "")).expect("config");
-        let mut args = vec!["req", "-x509", "-new", "-nodes"];
-        args.extend_from_slice(&EC);
-        args.extend_from_slice(&[
-            "-keyout",
+        req_self_signed(
+            d,
+            &EC,
             "ca.key",
-            "-out",
             "ca.pem",
-            "-days",
             "3650",
-            "-sha256",
-            "-subj",
             "/CN=certscope Revocation Test Root",
-            "-config",
             "base.cnf",
-            "-extensions",
-            "v3_root",
-        ]);
-        openssl(d, &args);
+            Some("v3_root"),
+        );
         Pki { dir }
     }
 
@@ -348,28 +142,8 @@ impl Pki {
             format!("{label}.pem"),
         );
         let subj = format!("/CN={subject}");
-        let mut args = vec!["req", "-new", "-nodes"];
-        args.extend_from_slice(&EC);
-        args.extend_from_slice(&[
-            "-keyout", &key, "-out", &csr, "-subj", &subj, "-config", &cnf,
-        ]);
-        openssl(self.path(), &args);
-        openssl(
-            self.path(),
-            &[
-                "ca",
-                "-batch",
-                "-notext",
-                "-config",
-                &cnf,
-                "-extensions",
-                section,
-                "-in",
-                &csr,
-                "-out",
-                &cert,
-            ],
-        );
+        req_csr(self.path(), &EC, &key, &csr, &subj, &cnf);
+        ca_sign(self.path(), &cnf, section, &[], &csr, &cert);
     }
 
     /// A leaf for `host` whose only revocation location is `url` (`source`).
@@ -489,23 +263,10 @@ impl Pki {
 
     /// `openssl s_server` presenting `leaf` (without the root) on 127.0.0.1.
     fn serve(&self, label: &str, leaf: &Leaf) -> Daemon {
-        Daemon::start(
+        common::s_server(
             self.path(),
-            &format!("s_server-{label}"),
-            "openssl",
-            &[
-                "s_server",
-                "-accept",
-                "127.0.0.1:0",
-                "-no-CAfile",
-                "-no-CApath",
-                "-no-CAstore",
-                "-cert",
-                &leaf.cert,
-                "-key",
-                &leaf.key,
-            ],
-            accept_line,
+            label,
+            &["-cert", &leaf.cert, "-key", &leaf.key],
         )
     }
 }
@@ -516,9 +277,8 @@ impl Pki {
 /// `certscope check --format json` of every (leaf, s_server) pair at once,
 /// trusting only the PKI's root: the parsed results, in input order.
 fn check(pki: &Pki, served: &[(&Leaf, &Daemon)], context: &dyn Fn() -> String) -> Vec<Value> {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["check", "--format", "json", "--trust-store", "none"])
-        .arg("--ca-file")
+    let mut cmd = common::certscope(&["check", "--format", "json", "--trust-store", "none"]);
+    cmd.arg("--ca-file")
         .arg(pki.ca_file())
         .args(["--timeout", "5"]);
     for (leaf, server) in served {
@@ -528,10 +288,12 @@ fn check(pki: &Pki, served: &[(&Leaf, &Daemon)], context: &dyn Fn() -> String) -
     for (leaf, server) in served {
         cmd.arg(format!("{}:{}", leaf.host, server.port));
     }
-    cmd.env_remove("http_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("NO_COLOR");
-    let (code, stdout, stderr) = run_bounded(cmd, "certscope check", CHECK_DEADLINE);
+    let o = common::run_bounded(cmd, "certscope check", CHECK_DEADLINE);
+    let (code, stdout, stderr) = (
+        o.code,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
     let doc: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(
             "certscope printed no JSON ({e}), exit {code:?}:\n{stdout}\nstderr:\n{stderr}\n{}",
@@ -557,13 +319,6 @@ fn check(pki: &Pki, served: &[(&Leaf, &Daemon)], context: &dyn Fn() -> String) -
 
 fn findings(result: &Value) -> Vec<Value> {
     result["findings"].as_array().cloned().unwrap_or_default()
-}
-
-fn codes(result: &Value) -> Vec<String> {
-    findings(result)
-        .iter()
-        .filter_map(|f| f["code"].as_str().map(str::to_string))
-        .collect()
 }
 
 /// The result says `revoked` for the leaf, according to `source`.

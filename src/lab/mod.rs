@@ -2,7 +2,13 @@
 //! server per scenario on 127.0.0.1, presenting every broken setup the
 //! diagnosis engine must recognise.
 //!
-//! Certificates are generated at [`Lab::start`] relative to the current
+//! One in-process HTTP/1.1 server ([`Lab::http_url`]) serves what the
+//! revocation and AIA scenarios' certificates point at: the intermediate
+//! for AIA, a wrong certificate, a CRL, a stale CRL, and an OCSP responder
+//! answering per URL path. No other scenario names such a URL.
+//!
+//! Certificates, CRLs and OCSP answers (stapled ones too; they are valid
+//! for 7 days) are generated at [`Lab::start`] relative to the current
 //! time. Hosts live under `lab.test` and are reached with `--resolve`
 //! (see [`LabTarget::resolve`]); the IP scenarios use `127.0.0.1` directly.
 //! Tests, `certscope lab` and the TUI demo all use this module.
@@ -27,8 +33,9 @@ use tokio::task::JoinHandle;
 #[derive(Clone, Debug)]
 pub struct LabOptions {
     /// Scenario `i` (its index in [`Lab::targets`], from 0) listens on
-    /// `port_base + i`; `None` binds port 0 for each (read the port back
-    /// from [`LabTarget::port`]).
+    /// `port_base + i`, the HTTP server ([`Lab::http_url`]) on the next
+    /// port, and the one after it stays closed (`responder-down`); `None`
+    /// binds port 0 for each (read the port back from [`LabTarget::port`]).
     pub port_base: Option<u16>,
     /// Delay before the handshake for the `slow` scenario (default 100 ms).
     pub slow_delay: Duration,
@@ -84,6 +91,10 @@ pub struct Lab {
     pub ca_file: PathBuf,
     /// Every scenario, in the documented order.
     pub targets: Vec<LabTarget>,
+    /// The HTTP server the revocation and AIA scenarios' certificates point
+    /// at (`/lab-intermediate.der`, `/wrong.der`, `/lab.crl`, `/stale.crl`,
+    /// `/ocsp/<scenario>`), e.g. `http://127.0.0.1:8443/`.
+    pub http_url: String,
     root_ders: Vec<Vec<u8>>,
     tasks: Vec<JoinHandle<()>>,
     temp_dir: Option<PathBuf>,
@@ -94,53 +105,56 @@ impl std::fmt::Debug for Lab {
         f.debug_struct("Lab")
             .field("ca_file", &self.ca_file)
             .field("targets", &self.targets)
+            .field("http_url", &self.http_url)
             .finish_non_exhaustive()
     }
 }
 
 impl Lab {
-    /// Generates the PKI, binds every port (failing with the port's number
-    /// if one is busy), then spawns the servers on the current tokio runtime.
+    /// Binds the HTTP server (AIA, CRL, OCSP), generates the PKI naming its
+    /// port, binds every scenario port (failing with the port's number if
+    /// one is busy), then spawns the servers on the current tokio runtime.
     pub async fn start(opts: LabOptions) -> Result<Lab> {
-        let pki = pki::build()?;
-
-        let n = pki.scenarios.len();
+        let n = pki::SCENARIO_COUNT;
+        // With a port base: the scenarios on base..base+n-1, the HTTP server
+        // on base+n, and base+n+1 left closed for `responder-down`.
         if let Some(base) = opts.port_base {
-            let last = u16::try_from(n.saturating_sub(1))
-                .ok()
-                .and_then(|i| base.checked_add(i));
+            let last = u16::try_from(n + 1).ok().and_then(|i| base.checked_add(i));
             if base == 0 || last.is_none() {
                 return Err(anyhow!(
-                    "lab: port base {base} does not leave room for {n} scenarios (ports base..base+{})",
-                    n - 1
+                    "lab: port base {base} does not leave room for {n} scenarios and the HTTP server (ports base..base+{})",
+                    n + 1
                 ));
             }
         }
+        // In range: checked above.
+        let offset = |i: usize| opts.port_base.map_or(0, |base| base + i as u16);
+
+        let http_listener = bind(offset(n), "the AIA, CRL and OCSP server").await?;
+        let http_port = http_listener.local_addr()?.port();
+        let down_port = match opts.port_base {
+            Some(_) => offset(n + 1),
+            None => {
+                // Learn a free port, then stop listening on it.
+                let l = bind(0, "responder-down's dead responder").await?;
+                l.local_addr()?.port()
+            }
+        };
+        let pki = pki::build(&pki::Urls {
+            http_port,
+            down_port,
+        })?;
 
         // Bind everything before spawning anything.
         let mut bound = Vec::with_capacity(n);
         for (i, sc) in pki.scenarios.iter().enumerate() {
-            // In range: checked above.
-            let port = opts.port_base.map_or(0, |base| base + i as u16);
+            let port = offset(i);
             let closed = matches!(sc.behavior, pki::Behavior::Closed);
             if closed && opts.port_base.is_some() {
                 bound.push((port, None));
                 continue;
             }
-            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-            let listener = TcpListener::bind(addr).await.with_context(|| {
-                if port == 0 {
-                    format!(
-                        "lab: cannot bind a port on 127.0.0.1 for scenario {}",
-                        sc.id
-                    )
-                } else {
-                    format!(
-                        "lab: cannot listen on 127.0.0.1:{port} for scenario {} (port busy?)",
-                        sc.id
-                    )
-                }
-            })?;
+            let listener = bind(port, &format!("scenario {}", sc.id)).await?;
             let port = listener.local_addr()?.port();
             if closed {
                 // Port 0 mode: learn a free port, then stop listening on it.
@@ -174,10 +188,15 @@ impl Lab {
         let mut lab = Lab {
             ca_file,
             targets: Vec::with_capacity(bound.len()),
+            http_url: format!("http://127.0.0.1:{http_port}/"),
             root_ders: pki.root_ders,
             tasks: Vec::new(),
             temp_dir,
         };
+        lab.tasks.push(tokio::spawn(server::serve(
+            http_listener,
+            server::http_handler(pki.routes),
+        )));
         for (sc, (port, listener)) in pki.scenarios.iter().zip(bound) {
             lab.targets.push(LabTarget {
                 id: sc.id,
@@ -262,6 +281,7 @@ pub fn describe(lab: &Lab) -> String {
         lab.targets.len()
     );
     let _ = writeln!(out, "CA file: {}", lab.ca_file.display());
+    let _ = writeln!(out, "AIA, CRL and OCSP server: {}", lab.http_url);
     out.push('\n');
     let _ = writeln!(
         out,
@@ -282,6 +302,18 @@ pub fn describe(lab: &Lab) -> String {
         let _ = writeln!(out, "  # {}\n  {}", t.id, lab.check_command(t));
     }
     out
+}
+
+/// Listens on 127.0.0.1:`port` (0 = any free port) for `what`.
+async fn bind(port: u16, what: &str) -> Result<TcpListener> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    TcpListener::bind(addr).await.with_context(|| {
+        if port == 0 {
+            format!("lab: cannot bind a port on 127.0.0.1 for {what}")
+        } else {
+            format!("lab: cannot listen on 127.0.0.1:{port} for {what} (port busy?)")
+        }
+    })
 }
 
 /// POSIX single-quoting: `it's` → `'it'\''s'`.

@@ -3,14 +3,17 @@
 
 use anyhow::{Context, Result};
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    NameConstraints, SerialNumber, SubjectPublicKeyInfo,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CertifiedIssuer,
+    CrlDistributionPoint, CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+    GeneralSubtree, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, NameConstraints,
+    RevocationReason, RevokedCertParams, SerialNumber, SubjectPublicKeyInfo,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
 use super::sct;
+use crate::cert::CertInfo;
+use crate::ocsp::{BuildStatus, ResponseSpec};
 
 pub(crate) const FIXTURE_ROOT_PEM: &str = include_str!("../../assets/fixtures/fixture-root.pem");
 pub(crate) const SHA1_INTERMEDIATE_PEM: &str =
@@ -29,11 +32,13 @@ pub(crate) const ROGUE_INTERMEDIATE_CN: &str = "certscope Rogue Intermediate CA"
 /// What a scenario's server does with a connection.
 pub(crate) enum Behavior {
     /// A TLS server presenting `chain`, signing the handshake with `key`
-    /// (which need not match the leaf). `slow` waits before the handshake.
+    /// (which need not match the leaf). `slow` waits before the handshake;
+    /// `ocsp` is stapled to every handshake.
     Tls {
         chain: Vec<CertificateDer<'static>>,
         key: PrivateKeyDer<'static>,
         slow: bool,
+        ocsp: Option<Vec<u8>>,
     },
     /// Plain TCP answering an HTTP 400.
     NotTls,
@@ -78,6 +83,50 @@ pub(crate) struct Pki {
     /// DER of the same roots.
     pub root_ders: Vec<Vec<u8>>,
     pub scenarios: Vec<Scenario>,
+    /// What the lab's HTTP server answers, by path (any method).
+    pub routes: Vec<Route>,
+}
+
+/// One resource of the lab's HTTP server (AIA, CRLs, OCSP).
+#[derive(Clone, Debug)]
+pub(crate) struct Route {
+    pub path: String,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+/// Number of scenarios [`build`] returns: the lab needs it to place the
+/// HTTP server's port (after the scenario ports) before generating the
+/// certificates that name it.
+pub(crate) const SCENARIO_COUNT: usize = 38;
+
+/// Where the lab's certificates point their AIA, CRL and OCSP URLs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Urls {
+    /// The lab's HTTP server on 127.0.0.1.
+    pub http_port: u16,
+    /// A port on 127.0.0.1 nothing listens on (`responder-down`).
+    pub down_port: u16,
+}
+
+impl Urls {
+    fn http(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.http_port)
+    }
+
+    fn down(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.down_port)
+    }
+}
+
+pub(crate) const INTERMEDIATE_PATH: &str = "/lab-intermediate.der";
+pub(crate) const WRONG_PATH: &str = "/wrong.der";
+pub(crate) const CRL_PATH: &str = "/lab.crl";
+pub(crate) const STALE_CRL_PATH: &str = "/stale.crl";
+
+/// The OCSP URL path of a scenario's leaf.
+pub(crate) fn ocsp_path(id: &str) -> String {
+    format!("/ocsp/{id}")
 }
 
 pub(crate) const TLS10_ALERT: &[u8] = &[0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46];
@@ -204,11 +253,132 @@ fn tls(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Beha
         chain,
         key,
         slow: false,
+        ocsp: None,
     }
 }
 
-/// Builds the whole PKI and the scenario list (in the documented order).
-pub(crate) fn build() -> Result<Pki> {
+/// DER tag-length-value.
+fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// id-ad-ocsp (1.3.6.1.5.5.7.48.1) and id-ad-caIssuers (1.3.6.1.5.5.7.48.2).
+const AD_OCSP: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
+const AD_CA_ISSUERS: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+
+/// Authority Information Access (1.3.6.1.5.5.7.1.1): a SEQUENCE OF
+/// AccessDescription { method, [6] IA5String URI }.
+fn aia_extension(ca_issuers: Option<&str>, ocsp: Option<&str>) -> CustomExtension {
+    let mut descs = Vec::new();
+    for (method, url) in [(AD_CA_ISSUERS, ca_issuers), (AD_OCSP, ocsp)] {
+        if let Some(url) = url {
+            let mut ad = der_tlv(0x06, method);
+            ad.extend(der_tlv(0x86, url.as_bytes()));
+            descs.extend(der_tlv(0x30, &ad));
+        }
+    }
+    CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], der_tlv(0x30, &descs))
+}
+
+/// TLS Feature (1.3.6.1.5.5.7.1.24) with status_request: "OCSP must-staple".
+fn must_staple_extension() -> CustomExtension {
+    CustomExtension::from_oid_content(
+        &[1, 3, 6, 1, 5, 5, 7, 1, 24],
+        vec![0x30, 0x03, 0x02, 0x01, 0x05],
+    )
+}
+
+/// Signs OCSP responses for leaves of the lab intermediate.
+struct Responder {
+    issuer: CertInfo,
+    pkcs8: Vec<u8>,
+    now: i64,
+}
+
+impl Responder {
+    fn new(int: &CaIssuer, now: OffsetDateTime) -> Result<Self> {
+        let issuer = CertInfo::from_der(int.der())
+            .map_err(|e| anyhow::anyhow!("lab: the intermediate does not parse: {e}"))?;
+        Ok(Self {
+            issuer,
+            pkcs8: int.key().serialize_der(),
+            now: now.unix_timestamp(),
+        })
+    }
+
+    /// A response for `leaf`: thisUpdate now-1h, nextUpdate now+7d;
+    /// revoked = keyCompromise one day ago.
+    fn response(&self, leaf: &CertificateDer<'_>, revoked: bool) -> Result<Vec<u8>> {
+        let cert = CertInfo::from_der(leaf)
+            .map_err(|e| anyhow::anyhow!("lab: a leaf does not parse: {e}"))?;
+        let status = if revoked {
+            BuildStatus::Revoked {
+                time: self.now - 86_400,
+                reason: Some(1),
+            }
+        } else {
+            BuildStatus::Good
+        };
+        crate::ocsp::build_response(&ResponseSpec {
+            cert: &cert,
+            issuer_subject_raw: &self.issuer.subject_raw,
+            issuer_spki_der: &self.issuer.spki_der,
+            status,
+            this_update: self.now - 3600,
+            next_update: Some(self.now + 7 * 86_400),
+            signer_pkcs8: &self.pkcs8,
+            responder_cert: None,
+        })
+        .map_err(|e| anyhow::anyhow!("lab: cannot build an OCSP response: {e}"))
+    }
+}
+
+/// A CRL signed by `issuer` revoking `revoked` (keyCompromise, a day ago).
+fn crl(
+    cx: &Ctx,
+    issuer: &CaIssuer,
+    number: u8,
+    this_update: OffsetDateTime,
+    next_update: OffsetDateTime,
+    revoked: &[SerialNumber],
+) -> Result<Vec<u8>> {
+    let params = CertificateRevocationListParams {
+        this_update,
+        next_update,
+        crl_number: SerialNumber::from_slice(&[number]),
+        issuing_distribution_point: None,
+        revoked_certs: revoked
+            .iter()
+            .map(|serial| RevokedCertParams {
+                serial_number: serial.clone(),
+                revocation_time: cx.days(-1),
+                reason_code: Some(RevocationReason::KeyCompromise),
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    };
+    Ok(params
+        .signed_by(issuer)
+        .context("lab: cannot sign a CRL")?
+        .der()
+        .to_vec())
+}
+
+/// Builds the whole PKI and the scenario list (in the documented order);
+/// the revocation scenarios' certificates point at `urls`.
+pub(crate) fn build(urls: &Urls) -> Result<Pki> {
     let mut cx = Ctx::new()?;
 
     let root = cx.root(ROOT_CN)?;
@@ -513,6 +683,7 @@ pub(crate) fn build() -> Result<Pki> {
             chain: vec![leaf, int_der.clone()],
             key,
             slow: true,
+            ocsp: None,
         },
     );
 
@@ -548,11 +719,190 @@ pub(crate) fn build() -> Result<Pki> {
         Behavior::Alert(HANDSHAKE_FAILURE_ALERT),
     );
 
+    // 30-38. revocation and AIA, served by the lab's HTTP server. Every
+    // other scenario's certificates name no CRL, OCSP or AIA URL.
+    let responder = Responder::new(&int, cx.now)?;
+    let mut routes = Vec::new();
+    let mut ocsp_route = |id: &str, body: &[u8]| {
+        routes.push(Route {
+            path: ocsp_path(id),
+            content_type: "application/ocsp-response",
+            body: body.to_vec(),
+        })
+    };
+
+    // 30. revoked-crl
+    let mut p = cx.leaf("revoked-crl.lab.test", &["revoked-crl.lab.test"])?;
+    p.crl_distribution_points = vec![CrlDistributionPoint {
+        uris: vec![urls.http(CRL_PATH)],
+    }];
+    let revoked_serial = p
+        .serial_number
+        .clone()
+        .context("lab: the revoked-crl leaf has no serial")?;
+    let (leaf, key) = issue(&p, &int)?;
+    add(
+        "revoked-crl",
+        dns,
+        "leaf listed as revoked (keyCompromise) on the CRL its distribution point names",
+        tls(vec![leaf, int_der.clone()], key),
+    );
+
+    // 31. revoked-ocsp
+    let ocsp_url = urls.http(&ocsp_path("revoked-ocsp"));
+    let mut p = cx.leaf("revoked-ocsp.lab.test", &["revoked-ocsp.lab.test"])?;
+    p.custom_extensions
+        .push(aia_extension(None, Some(&ocsp_url)));
+    let (leaf, key) = issue(&p, &int)?;
+    ocsp_route("revoked-ocsp", &responder.response(&leaf, true)?);
+    add(
+        "revoked-ocsp",
+        dns,
+        "leaf names only an OCSP responder, which answers revoked",
+        tls(vec![leaf, int_der.clone()], key),
+    );
+
+    // 32-33. stapled-good, stapled-revoked
+    for (id, revoked, summary) in [
+        (
+            "stapled-good",
+            false,
+            "staples a valid OCSP response saying good",
+        ),
+        (
+            "stapled-revoked",
+            true,
+            "staples a valid OCSP response saying revoked",
+        ),
+    ] {
+        let host = format!("{id}.lab.test");
+        let ocsp_url = urls.http(&ocsp_path(id));
+        let mut p = cx.leaf(&host, &[host.as_str()])?;
+        p.custom_extensions
+            .push(aia_extension(None, Some(&ocsp_url)));
+        let (leaf, key) = issue(&p, &int)?;
+        let response = responder.response(&leaf, revoked)?;
+        ocsp_route(id, &response);
+        add(
+            id,
+            dns,
+            summary,
+            Behavior::Tls {
+                chain: vec![leaf, int_der.clone()],
+                key,
+                slow: false,
+                ocsp: Some(response),
+            },
+        );
+    }
+
+    // 34. must-staple
+    let ocsp_url = urls.http(&ocsp_path("must-staple"));
+    let mut p = cx.leaf("must-staple.lab.test", &["must-staple.lab.test"])?;
+    p.custom_extensions
+        .push(aia_extension(None, Some(&ocsp_url)));
+    p.custom_extensions.push(must_staple_extension());
+    let (leaf, key) = issue(&p, &int)?;
+    ocsp_route("must-staple", &responder.response(&leaf, false)?);
+    add(
+        "must-staple",
+        dns,
+        "leaf demands OCSP stapling (TLS Feature), but nothing is stapled",
+        tls(vec![leaf, int_der.clone()], key),
+    );
+
+    // 35. aia-missing
+    let mut p = cx.leaf("aia-missing.lab.test", &["aia-missing.lab.test"])?;
+    p.custom_extensions
+        .push(aia_extension(Some(&urls.http(INTERMEDIATE_PATH)), None));
+    let (leaf, key) = issue(&p, &int)?;
+    add(
+        "aia-missing",
+        dns,
+        "leaf only; its AIA caIssuers URL serves the missing intermediate",
+        tls(vec![leaf], key),
+    );
+
+    // 36. aia-wrong
+    let mut p = cx.leaf("aia-wrong.lab.test", &["aia-wrong.lab.test"])?;
+    p.custom_extensions
+        .push(aia_extension(Some(&urls.http(WRONG_PATH)), None));
+    let (leaf, key) = issue(&p, &int)?;
+    add(
+        "aia-wrong",
+        dns,
+        "leaf only; its AIA caIssuers URL serves an unrelated CA certificate",
+        tls(vec![leaf], key),
+    );
+
+    // 37. stale-crl
+    let mut p = cx.leaf("stale-crl.lab.test", &["stale-crl.lab.test"])?;
+    p.crl_distribution_points = vec![CrlDistributionPoint {
+        uris: vec![urls.http(STALE_CRL_PATH)],
+    }];
+    let (leaf, key) = issue(&p, &int)?;
+    add(
+        "stale-crl",
+        dns,
+        "leaf's only revocation source is a CRL past its nextUpdate",
+        tls(vec![leaf, int_der.clone()], key),
+    );
+
+    // 38. responder-down
+    let mut p = cx.leaf("responder-down.lab.test", &["responder-down.lab.test"])?;
+    p.crl_distribution_points = vec![CrlDistributionPoint {
+        uris: vec![urls.down(CRL_PATH)],
+    }];
+    p.custom_extensions.push(aia_extension(
+        None,
+        Some(&urls.down(&ocsp_path("responder-down"))),
+    ));
+    let (leaf, key) = issue(&p, &int)?;
+    add(
+        "responder-down",
+        dns,
+        "leaf's CRL and OCSP URLs point at a port nothing listens on",
+        tls(vec![leaf, int_der.clone()], key),
+    );
+
+    let lab_crl = crl(
+        &cx,
+        &int,
+        1,
+        cx.now - Duration::hours(1),
+        cx.days(7),
+        &[revoked_serial],
+    )?;
+    let stale_crl = crl(&cx, &int, 2, cx.days(-8), cx.days(-1), &[])?;
+    for (path, content_type, body) in [
+        (INTERMEDIATE_PATH, "application/pkix-cert", int_der.to_vec()),
+        (
+            WRONG_PATH,
+            "application/pkix-cert",
+            rogue_int.der().to_vec(),
+        ),
+        (CRL_PATH, "application/pkix-crl", lab_crl),
+        (STALE_CRL_PATH, "application/pkix-crl", stale_crl),
+    ] {
+        routes.push(Route {
+            path: path.to_string(),
+            content_type,
+            body,
+        });
+    }
+
+    if out.len() != SCENARIO_COUNT {
+        return Err(anyhow::anyhow!(
+            "lab: built {} scenarios, expected {SCENARIO_COUNT}",
+            out.len()
+        ));
+    }
     let ca_pem = format!("{}{}", root.pem(), ensure_newline(FIXTURE_ROOT_PEM));
     Ok(Pki {
         ca_pem,
         root_ders: vec![root_der.to_vec(), fixture_root.to_vec()],
         scenarios: out,
+        routes,
     })
 }
 

@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 use tokio::time::{sleep, timeout};
 use tokio_rustls::TlsAcceptor;
 
-use super::pki::Behavior;
+use super::pki::{Behavior, Route};
 
 /// Upper bound for one connection (TLS scenarios and raw responders).
 const CONNECTION_LIMIT: Duration = Duration::from_secs(10);
@@ -46,6 +46,8 @@ pub(crate) enum Handler {
     NotTls,
     Silent,
     Alert(&'static [u8]),
+    /// The lab's HTTP/1.1 server: AIA certificates, CRLs, OCSP answers.
+    Http(Arc<Vec<Route>>),
 }
 
 /// Prepares the handler of a scenario (`None` for `Closed`).
@@ -55,13 +57,20 @@ pub(crate) fn handler(
     slow_delay: Duration,
 ) -> Result<Option<Handler>> {
     Ok(Some(match behavior {
-        Behavior::Tls { chain, key, slow } => {
+        Behavior::Tls {
+            chain,
+            key,
+            slow,
+            ocsp,
+        } => {
             let provider = Arc::new(rustls::crypto::ring::default_provider());
             let signing_key = provider
                 .key_provider
                 .load_private_key(key.clone_key())
                 .with_context(|| format!("lab: cannot load the key of scenario {id}"))?;
-            let certified = Arc::new(CertifiedKey::new(chain.clone(), signing_key));
+            let mut certified = CertifiedKey::new(chain.clone(), signing_key);
+            certified.ocsp = ocsp.clone();
+            let certified = Arc::new(certified);
             let config = ServerConfig::builder_with_provider(provider)
                 .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
                 .context("lab: TLS versions")?
@@ -78,6 +87,11 @@ pub(crate) fn handler(
         Behavior::Alert(bytes) => Handler::Alert(bytes),
         Behavior::Closed => return Ok(None),
     }))
+}
+
+/// The handler of the lab's HTTP server.
+pub(crate) fn http_handler(routes: Vec<Route>) -> Handler {
+    Handler::Http(Arc::new(routes))
 }
 
 /// The accept loop of one scenario. Runs until its task is aborted.
@@ -166,7 +180,76 @@ async fn handle(handler: Handler, mut stream: TcpStream) {
             }
             close_after(&mut stream, bytes).await;
         }
+        Handler::Http(routes) => {
+            let Ok(Some(request)) =
+                timeout(Duration::from_secs(5), read_http_request(&mut stream)).await
+            else {
+                return;
+            };
+            let response = http_response(&routes, &request);
+            close_after(&mut stream, &response).await;
+        }
     }
+}
+
+/// Reads a request head and up to `Content-Length` bytes of body (both
+/// bounded); `None` when the peer sends nothing.
+async fn read_http_request(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let first = read_some(stream).await?;
+    let mut buf = read_request_rest(stream, first).await;
+    let head_end = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)?;
+    let want = head_end.saturating_add(content_length(&buf[..head_end]).min(MAX_REQUEST));
+    while buf.len() < want {
+        match read_some(stream).await {
+            Some(more) => buf.extend_from_slice(&more),
+            None => break,
+        }
+    }
+    Some(buf)
+}
+
+/// The `Content-Length` of a request head (0 when absent or unreadable).
+fn content_length(head: &[u8]) -> usize {
+    String::from_utf8_lossy(head)
+        .split("\r\n")
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The answer to one request: the route's body for GET and POST (the OCSP
+/// responders answer per path, whatever the request asks), else 404 / 405.
+fn http_response(routes: &[Route], request: &[u8]) -> Vec<u8> {
+    let line = request
+        .split(|&b| b == b'\n')
+        .next()
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .unwrap_or_default();
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default();
+    let path = parts.next().unwrap_or_default();
+    let path = path.split('?').next().unwrap_or_default();
+    let (status, content_type, body): (&str, &str, &[u8]) =
+        match routes.iter().find(|r| r.path == path) {
+            _ if method != "GET" && method != "POST" => (
+                "405 Method Not Allowed",
+                "text/plain",
+                b"GET or POST only\n",
+            ),
+            Some(r) => ("200 OK", r.content_type, &r.body),
+            None => ("404 Not Found", "text/plain", b"not in the certscope lab\n"),
+        };
+    let mut out = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
 }
 
 /// Writes `bytes`, half-closes, and drains briefly so that the close is a

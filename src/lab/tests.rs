@@ -23,6 +23,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 #[derive(Debug)]
 struct AcceptAll {
     seen: Mutex<Vec<Vec<u8>>>,
+    staple: Mutex<Vec<u8>>,
     schemes: Vec<SignatureScheme>,
 }
 
@@ -32,9 +33,10 @@ impl ServerCertVerifier for AcceptAll {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
+        ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        *self.staple.lock().unwrap() = ocsp_response.to_vec();
         let mut seen = self.seen.lock().unwrap();
         seen.push(end_entity.to_vec());
         seen.extend(intermediates.iter().map(|c| c.to_vec()));
@@ -70,9 +72,17 @@ fn server_name(t: &LabTarget) -> ServerName<'static> {
 
 /// Handshakes, sends a GET, and returns (presented chain, response).
 async fn fetch(t: &LabTarget) -> Result<(Vec<Vec<u8>>, Vec<u8>), String> {
+    fetch_with_staple(t)
+        .await
+        .map(|(chain, response, _)| (chain, response))
+}
+
+/// [`fetch`], plus the stapled OCSP response (empty when none).
+async fn fetch_with_staple(t: &LabTarget) -> Result<(Vec<Vec<u8>>, Vec<u8>, Vec<u8>), String> {
     let provider = provider();
     let verifier = Arc::new(AcceptAll {
         seen: Mutex::new(Vec::new()),
+        staple: Mutex::new(Vec::new()),
         schemes: provider
             .signature_verification_algorithms
             .supported_schemes(),
@@ -98,7 +108,8 @@ async fn fetch(t: &LabTarget) -> Result<(Vec<Vec<u8>>, Vec<u8>), String> {
     let mut response = Vec::new();
     let _ = tls.read_to_end(&mut response).await;
     let chain = verifier.seen.lock().unwrap().clone();
-    Ok((chain, response))
+    let staple = verifier.staple.lock().unwrap().clone();
+    Ok((chain, response, staple))
 }
 
 fn cn(cert: &X509Certificate<'_>) -> String {
@@ -289,6 +300,60 @@ const TLS_SCENARIOS: &[Expect] = &[
     ),
     exp("no-sct", 2, "no-sct.lab.test", Some(&["no-sct.lab.test"])),
     exp("slow", 2, "slow.lab.test", Some(&["slow.lab.test"])),
+    exp(
+        "revoked-crl",
+        2,
+        "revoked-crl.lab.test",
+        Some(&["revoked-crl.lab.test"]),
+    ),
+    exp(
+        "revoked-ocsp",
+        2,
+        "revoked-ocsp.lab.test",
+        Some(&["revoked-ocsp.lab.test"]),
+    ),
+    exp(
+        "stapled-good",
+        2,
+        "stapled-good.lab.test",
+        Some(&["stapled-good.lab.test"]),
+    ),
+    exp(
+        "stapled-revoked",
+        2,
+        "stapled-revoked.lab.test",
+        Some(&["stapled-revoked.lab.test"]),
+    ),
+    exp(
+        "must-staple",
+        2,
+        "must-staple.lab.test",
+        Some(&["must-staple.lab.test"]),
+    ),
+    exp(
+        "aia-missing",
+        1,
+        "aia-missing.lab.test",
+        Some(&["aia-missing.lab.test"]),
+    ),
+    exp(
+        "aia-wrong",
+        1,
+        "aia-wrong.lab.test",
+        Some(&["aia-wrong.lab.test"]),
+    ),
+    exp(
+        "stale-crl",
+        2,
+        "stale-crl.lab.test",
+        Some(&["stale-crl.lab.test"]),
+    ),
+    exp(
+        "responder-down",
+        2,
+        "responder-down.lab.test",
+        Some(&["responder-down.lab.test"]),
+    ),
 ];
 
 const ALL_IDS: &[&str] = &[
@@ -321,6 +386,15 @@ const ALL_IDS: &[&str] = &[
     "closed",
     "tls10-only",
     "handshake-failure",
+    "revoked-crl",
+    "revoked-ocsp",
+    "stapled-good",
+    "stapled-revoked",
+    "must-staple",
+    "aia-missing",
+    "aia-wrong",
+    "stale-crl",
+    "responder-down",
 ];
 
 fn days_from_now(t: x509_parser::time::ASN1Time) -> i64 {
@@ -508,6 +582,14 @@ async fn webpki_agrees_with_the_scenarios() {
                     | "long-validity"
                     | "expiring-soon"
                     | "weak-key"
+                    // webpki checks no revocation here
+                    | "revoked-crl"
+                    | "revoked-ocsp"
+                    | "stapled-good"
+                    | "stapled-revoked"
+                    | "must-staple"
+                    | "stale-crl"
+                    | "responder-down"
             );
             assert_eq!(result.is_ok(), clean, "{}: {result:?}", e.id);
         }
@@ -774,6 +856,199 @@ async fn busy_port_is_named() {
             format!("{err:#}").contains("does not leave room"),
             "{err:#}"
         );
+    })
+    .await
+    .unwrap();
+}
+
+/// Leaves of the scenarios whose certificates name CRL, OCSP or AIA URLs.
+const REVOCATION_SCENARIOS: &[&str] = &[
+    "revoked-crl",
+    "revoked-ocsp",
+    "stapled-good",
+    "stapled-revoked",
+    "must-staple",
+    "aia-missing",
+    "aia-wrong",
+    "stale-crl",
+    "responder-down",
+];
+
+#[tokio::test]
+async fn http_server_serves_aia_crls_and_ocsp() {
+    use crate::cert::CertInfo;
+    use crate::crl::{self, CrlVerdict};
+    use crate::http::{self, Limits};
+    use crate::model::FetchError;
+    use crate::ocsp::{self, OcspVerdict};
+
+    timeout(TEST_LIMIT, async {
+        let lab = Lab::start(LabOptions::default()).await.unwrap();
+        let base = lab.http_url.trim_end_matches('/').to_string();
+        let limits = Limits {
+            timeout: Duration::from_secs(5),
+            max_bytes: 1 << 20,
+        };
+        let get = |path: &str| {
+            let url = format!("{base}{path}");
+            async move { http::get(&url, &limits).await }
+        };
+        let info = |der: &[u8]| CertInfo::from_der(der).unwrap();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+
+        // Which leaves name which URLs; nothing else names any.
+        let mut leaves = std::collections::HashMap::new();
+        for e in TLS_SCENARIOS {
+            let (chain, _, staple) = fetch_with_staple(lab.get(e.id).unwrap()).await.unwrap();
+            let leaf = info(&chain[0]);
+            let urls = (
+                leaf.crl_urls.clone(),
+                leaf.aia_ocsp.clone(),
+                leaf.aia_ca_issuers.clone(),
+            );
+            if !REVOCATION_SCENARIOS.contains(&e.id) {
+                assert_eq!(urls, Default::default(), "{}", e.id);
+            }
+            for der in &chain[1..] {
+                let c = info(der);
+                assert!(c.crl_urls.is_empty() && c.aia_ocsp.is_empty(), "{}", e.id);
+            }
+            assert_eq!(leaf.must_staple, e.id == "must-staple", "{}", e.id);
+            assert_eq!(
+                !staple.is_empty(),
+                matches!(e.id, "stapled-good" | "stapled-revoked"),
+                "{}: staple",
+                e.id
+            );
+            leaves.insert(e.id, (leaf, urls, staple));
+        }
+        let url = |path: &str| format!("{base}{path}");
+        let down = |path: &str| {
+            let (crl, _, _) = &leaves["responder-down"].1;
+            let port = crl[0]
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .split('/')
+                .next()
+                .unwrap();
+            format!("http://127.0.0.1:{port}{path}")
+        };
+        let expect_urls = [
+            ("revoked-crl", vec![url("/lab.crl")], vec![], vec![]),
+            (
+                "revoked-ocsp",
+                vec![],
+                vec![url("/ocsp/revoked-ocsp")],
+                vec![],
+            ),
+            (
+                "stapled-good",
+                vec![],
+                vec![url("/ocsp/stapled-good")],
+                vec![],
+            ),
+            (
+                "stapled-revoked",
+                vec![],
+                vec![url("/ocsp/stapled-revoked")],
+                vec![],
+            ),
+            (
+                "must-staple",
+                vec![],
+                vec![url("/ocsp/must-staple")],
+                vec![],
+            ),
+            (
+                "aia-missing",
+                vec![],
+                vec![],
+                vec![url("/lab-intermediate.der")],
+            ),
+            ("aia-wrong", vec![], vec![], vec![url("/wrong.der")]),
+            ("stale-crl", vec![url("/stale.crl")], vec![], vec![]),
+            (
+                "responder-down",
+                vec![down("/lab.crl")],
+                vec![down("/ocsp/responder-down")],
+                vec![],
+            ),
+        ];
+        for (id, crl_urls, ocsp_urls, ca_issuers) in expect_urls {
+            assert_eq!(leaves[id].1, (crl_urls, ocsp_urls, ca_issuers), "{id}");
+        }
+        assert_ne!(down(""), url(""));
+
+        // AIA: the intermediate, and an unrelated CA certificate.
+        let good_chain = fetch(lab.get("good").unwrap()).await.unwrap().0;
+        let int = info(&good_chain[1]);
+        assert_eq!(get("/lab-intermediate.der").await.unwrap(), int.der);
+        let wrong = info(&get("/wrong.der").await.unwrap());
+        assert!(
+            wrong.subject.contains(pki::ROGUE_INTERMEDIATE_CN),
+            "{}",
+            wrong.subject
+        );
+
+        // CRLs.
+        let judge_crl = |body: &[u8], id: &str| {
+            crl::check(body, &leaves[id].0, &int.subject_raw, &int.spki_der, now)
+        };
+        let lab_crl = get("/lab.crl").await.unwrap();
+        match judge_crl(&lab_crl, "revoked-crl") {
+            CrlVerdict::Revoked { reason, time, .. } => {
+                assert_eq!(reason.as_deref(), Some("keyCompromise"));
+                assert!((now - 86_400 - time).abs() < 120, "{time}");
+            }
+            other => panic!("revoked-crl: {other:?}"),
+        }
+        assert!(matches!(
+            judge_crl(&lab_crl, "stale-crl"),
+            CrlVerdict::Good { .. }
+        ));
+        let stale = get("/stale.crl").await.unwrap();
+        assert!(matches!(
+            judge_crl(&stale, "stale-crl"),
+            CrlVerdict::Stale { .. }
+        ));
+
+        // OCSP, answered per path; the staples are the same answers.
+        for (id, revoked) in [
+            ("revoked-ocsp", true),
+            ("stapled-good", false),
+            ("stapled-revoked", true),
+            ("must-staple", false),
+        ] {
+            let (leaf, _, staple) = &leaves[id];
+            let req = ocsp::request(leaf, &int.subject_raw, &int.spki_der).unwrap();
+            let body = http::post(
+                &url(&pki::ocsp_path(id)),
+                "application/ocsp-request",
+                &req,
+                &limits,
+            )
+            .await
+            .unwrap();
+            let verdict = ocsp::check(&body, leaf, &int.subject_raw, &int.spki_der, now);
+            match (revoked, verdict) {
+                (true, OcspVerdict::Revoked { reason, .. }) => {
+                    assert_eq!(reason.as_deref(), Some("keyCompromise"), "{id}")
+                }
+                (false, OcspVerdict::Good { .. }) => {}
+                (_, other) => panic!("{id}: {other:?}"),
+            }
+            if !staple.is_empty() {
+                assert_eq!(staple, &body, "{id}: the staple is the responder's answer");
+            }
+        }
+
+        // Unknown paths and methods; responder-down's port is closed.
+        assert!(matches!(
+            get("/nope").await,
+            Err(FetchError::Status(404, _))
+        ));
+        assert!(http::get(&down("/lab.crl"), &limits).await.is_err());
     })
     .await
     .unwrap();
