@@ -184,10 +184,32 @@ impl TrustStore {
 
     /// webpki-roots.
     pub fn mozilla() -> TrustStore {
+        // webpki-roots holds the anchors; webpki-root-certs the same roots as
+        // whole certificates, so reports can show the anchor's details.
+        let certs: Vec<(Vec<u8>, Vec<u8>, &[u8])> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .filter_map(|der| {
+                let ta = webpki::anchor_from_trusted_cert(der).ok()?;
+                Some((
+                    ta.subject.to_vec(),
+                    ta.subject_public_key_info.to_vec(),
+                    der.as_ref(),
+                ))
+            })
+            .collect();
         TrustStore {
             anchors: webpki_roots::TLS_SERVER_ROOTS
                 .iter()
-                .map(|ta| Anchor::from_trust_anchor(ta.to_owned(), None, AnchorOrigin::Mozilla))
+                .map(|ta| {
+                    let der = certs
+                        .iter()
+                        .find(|(s, k, _)| {
+                            s.as_slice() == ta.subject.as_ref()
+                                && k.as_slice() == ta.subject_public_key_info.as_ref()
+                        })
+                        .map(|(_, _, d)| d.to_vec());
+                    Anchor::from_trust_anchor(ta.to_owned(), der, AnchorOrigin::Mozilla)
+                })
                 .collect(),
             kind_label: "mozilla".to_string(),
         }
@@ -471,10 +493,31 @@ mod tests {
             .filter(|a| a.name().contains("ISRG"))
             .collect();
         assert!(!isrg.is_empty());
+        assert!(isrg.iter().all(|a| a.origin == AnchorOrigin::Mozilla));
+        // The whole certificate is known for every Mozilla anchor (from
+        // webpki-root-certs), and it is the anchor's own certificate.
+        let mozilla: Vec<&Anchor> = store
+            .anchors
+            .iter()
+            .filter(|a| a.origin == AnchorOrigin::Mozilla)
+            .collect();
+        let missing: Vec<String> = mozilla
+            .iter()
+            .filter(|a| a.der.is_none())
+            .map(|a| a.name())
+            .collect();
         assert!(
-            isrg.iter()
-                .all(|a| a.origin == AnchorOrigin::Mozilla && a.der.is_none())
+            missing.is_empty(),
+            "{} of {} Mozilla roots lack their certificate: {missing:?}",
+            missing.len(),
+            mozilla.len()
         );
+        for a in &isrg {
+            let info = CertInfo::from_der(a.der.as_deref().unwrap()).unwrap();
+            assert_eq!(info.subject_raw, a.subject_raw);
+            assert_eq!(info.spki_der, a.spki_der);
+            assert!(store.contains(&info).is_some());
+        }
         assert!(isrg[0].origin.is_public());
         // Re-wrapped SPKIs parse as SubjectPublicKeyInfo and names as Names.
         for anchor in &store.anchors {
