@@ -243,6 +243,12 @@ pub fn inspect_file(path: &Path, s: &Settings, now: i64) -> Result<Report, Input
         Some(Severity::Warning) => Status::Warning,
         _ => Status::Ok,
     };
+    // These certificates came from the file, not from a server.
+    for e in &mut report.chain {
+        if e.source == Source::Server {
+            e.source = Source::File;
+        }
+    }
     Ok(report)
 }
 

@@ -16,8 +16,10 @@ use crate::target::Target;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
-    /// Sent by the server (or read from the file).
+    /// Sent by the server.
     Server,
+    /// Read from a file (`certscope inspect`, `certscope --file`).
+    File,
     /// Fetched from an AIA caIssuers URL.
     Aia,
     /// The trust anchor, from the trust store.

@@ -143,7 +143,7 @@ pub fn render(r: &Report, color: bool) -> String {
             .enumerate()
             .map(|(i, c)| {
                 let src = match c.source {
-                    Source::Server => "",
+                    Source::Server | Source::File => "",
                     Source::Aia => " (fetched)",
                     Source::Store => " (trust store)",
                 };

@@ -185,6 +185,11 @@ fn good_chain_is_ok_in_every_format() {
     assert_eq!(r["target"], "good.pem");
     assert_eq!(r["chain"][0]["subject"], "CN=inspect.test");
     assert_eq!(
+        r["chain"][0]["source"], "file",
+        "read from the file, not sent by a server"
+    );
+    assert_eq!(r["chain"][1]["source"], "file");
+    assert_eq!(
         r["chain"][1]["subject"],
         "CN=certscope Inspect Intermediate"
     );

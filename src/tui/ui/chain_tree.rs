@@ -65,6 +65,7 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
 fn source_label(s: Source) -> &'static str {
     match s {
         Source::Server => "server",
+        Source::File => "file",
         Source::Aia => "fetched (aia)",
         Source::Store => "trust store",
     }

@@ -48,6 +48,7 @@ pub fn detail_lines(report: &Report, cert: usize, now_unix: i64) -> Vec<String> 
     };
     let from = match entry.source {
         Source::Server => "sent by the server",
+        Source::File => "read from the file",
         Source::Aia => "fetched from the issuer URL (AIA)",
         Source::Store => "from the trust store",
     };
