@@ -11,6 +11,24 @@ fn c(chrome: &str, firefox: &str, openssl: &str) -> Clients {
     }
 }
 
+/// Client messages for a connection finding: where the step tells which
+/// of the catalog's alternatives applies, only that one.
+pub fn connection_clients(code: Code, step: &str) -> Clients {
+    match (code, step) {
+        (Code::Unreachable, "resolve") => c(
+            "ERR_NAME_NOT_RESOLVED",
+            "Hmm. We're having trouble finding that site.",
+            "Name or service not known",
+        ),
+        (Code::Unreachable, "connect") => c(
+            "ERR_CONNECTION_REFUSED",
+            "Unable to connect",
+            "connect: Connection refused",
+        ),
+        _ => clients(code, false),
+    }
+}
+
 /// Client messages for `code`. `intermediate` selects the wording for a
 /// problem on an intermediate rather than the leaf where clients differ.
 pub fn clients(code: Code, intermediate: bool) -> Clients {

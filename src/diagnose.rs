@@ -131,7 +131,7 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
             cert: None,
             title: conn_title(code).to_string(),
             detail: format!("{} (step: {}).", err.message, err.step),
-            clients: crate::catalog::clients(code, false),
+            clients: crate::catalog::connection_clients(code, err.step),
             fix: crate::fix::steps(code, &fix, &Facts::default()),
         });
     }

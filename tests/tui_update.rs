@@ -406,3 +406,62 @@ fn save_prompt_suggests_a_file_and_saves_the_chain() {
     assert_eq!(m.overlay, Overlay::None);
     assert!(m.message.as_ref().unwrap().text.contains("no chain"));
 }
+
+#[test]
+fn mouse_click_selects_and_wheel_scrolls() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    use ratatui::layout::Rect;
+    let (mut m, _) = finished_model();
+    let panes = certscope::tui::ui::layout(Rect::new(0, 0, m.size.0, m.size.1), &m);
+    let mouse = |kind, column, row| {
+        Action::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // Click the third row of the host list (inside the border).
+    update(
+        &mut m,
+        mouse(
+            MouseEventKind::Down(MouseButton::Left),
+            panes.hosts.x + 3,
+            panes.hosts.y + 3,
+        ),
+    );
+    assert_eq!(m.focus, Focus::Hosts);
+    assert_eq!(selected_name(&m), "ok.tui.test:443");
+    // Wheel over the host list moves the selection; focus stays.
+    update(
+        &mut m,
+        mouse(
+            MouseEventKind::ScrollUp,
+            panes.hosts.x + 3,
+            panes.hosts.y + 3,
+        ),
+    );
+    assert_eq!(selected_name(&m), "expired.tui.test:443");
+    // A click in the chain pane focuses it and selects the clicked certificate.
+    update(
+        &mut m,
+        mouse(
+            MouseEventKind::Down(MouseButton::Left),
+            panes.tree.x + 3,
+            panes.tree.y + 2,
+        ),
+    );
+    assert_eq!(m.focus, Focus::Tree);
+    assert_eq!(m.tree_selected, 1);
+    // A click on the border row selects nothing new.
+    update(
+        &mut m,
+        mouse(
+            MouseEventKind::Down(MouseButton::Left),
+            panes.hosts.x + 3,
+            panes.hosts.y,
+        ),
+    );
+    assert_eq!(m.focus, Focus::Hosts);
+    assert_eq!(selected_name(&m), "expired.tui.test:443");
+}
