@@ -124,34 +124,9 @@ impl Prober {
         self.cancel(host);
         let settings = self.files.clone();
         let inner = tokio::task::spawn_blocking(move || {
-            crate::inspect::inspect_file(&path, &settings, now_unix())
+            crate::inspect::inspect_file(&path, &settings, now_unix()).map_err(|e| e.to_string())
         });
-        self.running.insert(host, inner.abort_handle());
-        let tx = self.tx.clone();
-        tokio::spawn(async move {
-            let msg = match inner.await {
-                Ok(Ok(report)) => Action::ProbeFinished {
-                    host,
-                    generation,
-                    report: Box::new(report),
-                },
-                Ok(Err(e)) => Action::ProbeFailed {
-                    host,
-                    generation,
-                    error: e.to_string(),
-                },
-                Err(e) if !e.is_cancelled() => {
-                    log(&format!("inspect task for host {host} failed: {e}"));
-                    Action::ProbeFailed {
-                        host,
-                        generation,
-                        error: format!("internal error while reading the file: {e}"),
-                    }
-                }
-                Err(_) => return,
-            };
-            let _ = tx.send(msg);
-        });
+        self.deliver(host, generation, inner);
     }
 
     fn spawn(&mut self, host: usize, generation: u64, target: crate::target::Target) {
@@ -167,7 +142,19 @@ impl Prober {
             let p = plan.clone();
             tokio::task::spawn_blocking(move || diagnose(&obs, p.trust_at(host), now, &p.diagnose))
                 .await
+                .map_err(|e| format!("internal error while diagnosing: {e}"))
         });
+        self.deliver(host, generation, inner);
+    }
+
+    /// Keep `inner` cancellable under `host`, and send its result (tagged
+    /// with `generation`) when it ends; a cancelled task sends nothing.
+    fn deliver(
+        &mut self,
+        host: usize,
+        generation: u64,
+        inner: tokio::task::JoinHandle<Result<crate::report::Report, String>>,
+    ) {
         self.running.insert(host, inner.abort_handle());
         let tx = self.tx.clone();
         tokio::spawn(async move {
@@ -177,15 +164,23 @@ impl Prober {
                     generation,
                     report: Box::new(report),
                 },
-                Ok(Err(e)) | Err(e) if !e.is_cancelled() => {
-                    log(&format!("probe task for host {host} failed: {e}"));
+                Ok(Err(error)) => {
+                    log(&format!("host {host}: {error}"));
                     Action::ProbeFailed {
                         host,
                         generation,
-                        error: format!("internal error while probing: {e}"),
+                        error,
                     }
                 }
-                _ => return,
+                Err(e) if !e.is_cancelled() => {
+                    log(&format!("task for host {host} failed: {e}"));
+                    Action::ProbeFailed {
+                        host,
+                        generation,
+                        error: format!("internal error: {e}"),
+                    }
+                }
+                Err(_) => return,
             };
             let _ = tx.send(msg);
         });
