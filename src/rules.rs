@@ -453,7 +453,7 @@ pub fn leaf_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             Severity::Warning,
             Some(0),
             "No Certificate Transparency proof (SCT)".into(),
-            "The leaf chains to a public root but carries no embedded Signed Certificate Timestamps, and certscope saw none in the handshake. Chrome and Safari require CT for publicly trusted certificates.".into(),
+            "The leaf chains to a public root but carries no embedded Signed Certificate Timestamps. Chrome and Safari require CT for publicly trusted certificates. (A server may instead send SCTs in a TLS extension or in its stapled OCSP response, which certscope does not read; embedding them is what every public CA does today.)".into(),
             &Facts::default(),
         ));
     }
