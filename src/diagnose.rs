@@ -62,6 +62,16 @@ impl Ctx<'_> {
         }
     }
 
+    /// How to say where the certificates came from: "The server sent", or,
+    /// for a chain read from a file (an observation with a label), "The file holds".
+    pub fn sender(&self) -> &'static str {
+        if self.obs.label.is_some() {
+            "The file holds"
+        } else {
+            "The server sent"
+        }
+    }
+
     /// A short label for certificate `i`: "the leaf" or "intermediate 'CN'".
     pub fn label(&self, i: usize) -> String {
         let name = self

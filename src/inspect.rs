@@ -216,9 +216,6 @@ pub fn inspect_file(path: &Path, s: &Settings, now: i64) -> Result<Report, Input
     if report.status == Status::Error || report.chain.is_empty() {
         return Ok(report);
     }
-    for f in &mut report.findings {
-        speak_of_the_file(f);
-    }
     file_order(&mut report, &order, &ders, &ctx, is_pem);
     if let Some((key_shown, key)) = &s.key
         && let Some(mut f) = key_finding(&report, key_shown, key, &ctx)
@@ -325,16 +322,6 @@ fn fix_context(report: &Report, s: &Settings, file: &str) -> FixContext {
     ctx.file = Some(file.to_string());
     ctx.key_file = s.key.as_ref().map(|(k, _)| k.clone());
     ctx
-}
-
-/// The engine words findings for a server; say "the file" instead.
-fn speak_of_the_file(f: &mut Finding) {
-    if let Some(rest) = f.detail.strip_prefix("The server sent ") {
-        f.detail = format!("The file holds {rest}");
-    }
-    if f.code == Code::RootSent {
-        f.title = "The file also holds the root certificate".into();
-    }
 }
 
 /// Ordinal position in the file, 1-based, for people.

@@ -132,7 +132,8 @@ pub fn trust_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                         top_cert.issuer_cn.clone().unwrap_or_else(|| top_cert.issuer.clone())
                     ),
                     format!(
-                        "The server sent {sent} certificate{} and the issuer of {} ('{}') is neither among them nor in the trust store ({store}).{aia_text}",
+                        "{} {sent} certificate{} and the issuer of {} ('{}') is neither among them nor in the trust store ({store}).{aia_text}",
+                        ctx.sender(),
                         if sent == 1 { "" } else { "s" },
                         ctx.label(*top),
                         top_cert.issuer
@@ -222,7 +223,8 @@ fn aia_completed(ctx: &Ctx, out: &mut Vec<Finding>) {
             Some(child),
             format!("Incomplete chain: intermediate '{}' is not sent", fetched.display_name()),
             format!(
-                "The server sent {} certificate{} and left out the issuer of {}: '{}' (SHA-256 {}). certscope fetched it from the AIA caIssuers URL {url}{}. Browsers that fetch AIA themselves (Chrome, Safari, Edge) hide this error; OpenSSL, curl, Python, Java, Go and Android apps fail with \"unable to verify the first certificate\".",
+                "{} {} certificate{} and left out the issuer of {}: '{}' (SHA-256 {}). certscope fetched it from the AIA caIssuers URL {url}{}. Browsers that fetch AIA themselves (Chrome, Safari, Edge) hide this error; OpenSSL, curl, Python, Java, Go and Android apps fail with \"unable to verify the first certificate\".",
+                ctx.sender(),
                 ctx.presented,
                 if ctx.presented == 1 { "" } else { "s" },
                 ctx.label(child),
@@ -633,7 +635,8 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             first_bad,
             "Chain is sent out of order or with extra certificates".into(),
             format!(
-                "The server sent [{}]: {}. Browsers tolerate this; older and stricter clients fail.",
+                "{} [{}]: {}. Browsers tolerate this; older and stricter clients fail.",
+                ctx.sender(),
                 sent.join(", "),
                 problems.join("; ")
             ),
@@ -648,7 +651,11 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             Code::RootSent,
             Severity::Info,
             Some(*s),
-            "The server also sends the root certificate".into(),
+            if ctx.obs.label.is_some() {
+                "The file also holds the root certificate".into()
+            } else {
+                "The server also sends the root certificate".into()
+            },
             format!(
                 "Certificate #{s} '{}' is the trust anchor itself. Clients use their own copy, so sending it only wastes bytes in every handshake.",
                 ctx.certs[*s].display_name()
