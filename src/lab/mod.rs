@@ -98,6 +98,9 @@ pub struct Lab {
     root_ders: Vec<Vec<u8>>,
     tasks: Vec<JoinHandle<()>>,
     temp_dir: Option<PathBuf>,
+    /// Ports that must refuse connections (`closed`, the dead responder):
+    /// bound but not listening, so nothing else can take them meanwhile.
+    _reserved: Vec<tokio::net::TcpSocket>,
 }
 
 impl std::fmt::Debug for Lab {
@@ -132,12 +135,14 @@ impl Lab {
 
         let http_listener = bind(offset(n), "the AIA, CRL and OCSP server").await?;
         let http_port = http_listener.local_addr()?.port();
+        let mut reserved = Vec::new();
         let down_port = match opts.port_base {
             Some(_) => offset(n + 1),
             None => {
-                // Learn a free port, then stop listening on it.
-                let l = bind(0, "responder-down's dead responder").await?;
-                l.local_addr()?.port()
+                let s = reserve("responder-down's dead responder")?;
+                let port = s.local_addr()?.port();
+                reserved.push(s);
+                port
             }
         };
         let pki = pki::build(&pki::Urls {
@@ -154,15 +159,15 @@ impl Lab {
                 bound.push((port, None));
                 continue;
             }
+            if closed {
+                let s = reserve(&format!("scenario {}", sc.id))?;
+                bound.push((s.local_addr()?.port(), None));
+                reserved.push(s);
+                continue;
+            }
             let listener = bind(port, &format!("scenario {}", sc.id)).await?;
             let port = listener.local_addr()?.port();
-            if closed {
-                // Port 0 mode: learn a free port, then stop listening on it.
-                drop(listener);
-                bound.push((port, None));
-            } else {
-                bound.push((port, Some(listener)));
-            }
+            bound.push((port, Some(listener)));
         }
 
         // Write ca.pem.
@@ -192,6 +197,7 @@ impl Lab {
             root_ders: pki.root_ders,
             tasks: Vec::new(),
             temp_dir,
+            _reserved: reserved,
         };
         lab.tasks.push(tokio::spawn(server::serve(
             http_listener,
@@ -305,6 +311,17 @@ pub fn describe(lab: &Lab) -> String {
 }
 
 /// Listens on 127.0.0.1:`port` (0 = any free port) for `what`.
+/// A free loopback port that refuses connections: a socket bound to it but
+/// never listening. (Binding, learning the port and closing it would let
+/// another listener take the port before anyone connects.)
+fn reserve(what: &str) -> Result<tokio::net::TcpSocket> {
+    let s =
+        tokio::net::TcpSocket::new_v4().with_context(|| format!("lab: no socket for {what}"))?;
+    s.bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .with_context(|| format!("lab: cannot reserve a port on 127.0.0.1 for {what}"))?;
+    Ok(s)
+}
+
 async fn bind(port: u16, what: &str) -> Result<TcpListener> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     TcpListener::bind(addr).await.with_context(|| {
