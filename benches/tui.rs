@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use certscope::model::ConnCode;
+use certscope::report::observation::ConnCode;
 use certscope::target::Target;
 use certscope::testkit::{DAY, T0, TestPki, connection_failure};
 use certscope::tui::model::Model;

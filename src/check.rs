@@ -10,13 +10,13 @@ use tokio::task::JoinSet;
 
 use crate::cli::{CheckArgs, Format, ProbeArgs};
 use crate::diagnose::{DiagnoseOptions, diagnose};
-use crate::enrich::{EnrichOptions, FetchCache, enrich};
-use crate::finding::Status;
-use crate::model::Observation;
+use crate::fetch::{EnrichOptions, FetchCache, enrich};
 use crate::probe::{ProbeOptions, probe};
+use crate::report::finding::Status;
+use crate::report::observation::Observation;
 use crate::report::{self, Report};
 use crate::target::{ResolveRule, Target};
-use crate::trust::TrustStore;
+use crate::x509::trust::TrustStore;
 
 /// Bad input: one line for the user, exit code 3.
 #[derive(Debug)]
@@ -95,24 +95,24 @@ pub fn plan(raw_targets: &[String], args: &ProbeArgs) -> Result<Plan, InputError
     // A hosts file: --hosts-file, else the default one when no TARGET is given.
     let hosts_file = match &args.hosts_file {
         Some(p) => Some(p.clone()),
-        None if raw_targets.is_empty() => crate::hostsfile::default_file(),
+        None if raw_targets.is_empty() => crate::config::hostsfile::default_file(),
         None => None,
     };
     if let Some(path) = hosts_file {
-        let inherit = crate::hostsfile::Inherit {
+        let inherit = crate::config::hostsfile::Inherit {
             sni: sni.clone(),
             starttls: args.starttls,
             resolve: &args.resolve,
         };
-        for (t, store) in
-            crate::hostsfile::load_with_trust(&path, &inherit, &trust).map_err(InputError)?
+        for (t, store) in crate::config::hostsfile::load_with_trust(&path, &inherit, &trust)
+            .map_err(InputError)?
         {
             targets.push(t);
             trust_for.push(store);
         }
     }
     if targets.is_empty() {
-        return Err(InputError(crate::hostsfile::no_targets_message()));
+        return Err(InputError(crate::config::hostsfile::no_targets_message()));
     }
     Ok(Plan {
         targets,
@@ -226,10 +226,10 @@ pub fn print_reports(reports: &[Report], expected: usize, format: Format, stream
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             let mut out = std::io::stdout().lock();
             for r in reports {
-                let _ = write!(out, "{}", crate::text::render(r, color));
+                let _ = write!(out, "{}", crate::report::text::render(r, color));
             }
             if reports.len() > 1 {
-                let _ = writeln!(out, "{}", crate::text::summary(reports));
+                let _ = writeln!(out, "{}", crate::report::text::summary(reports));
             }
         }
     }

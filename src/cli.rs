@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::target::ResolveRule;
-use crate::trust::StoreKind;
+use crate::x509::trust::StoreKind;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -68,7 +68,7 @@ pub struct ProbeArgs {
     pub sni: Option<String>,
     /// Upgrade a plaintext connection first: smtp, imap, pop3, ftp, xmpp, ldap, postgres or mysql (the port then defaults to the protocol's).
     #[arg(long, value_name = "PROTO", value_parser = parse_starttls)]
-    pub starttls: Option<crate::starttls::Proto>,
+    pub starttls: Option<crate::target::Proto>,
     /// Read targets with per-target options from a TOML hosts file (see `certscope example-hosts`).
     #[arg(long, value_name = "FILE")]
     pub hosts_file: Option<PathBuf>,
@@ -184,7 +184,7 @@ pub fn demo_probe_args() -> ProbeArgs {
     }
 }
 
-fn parse_starttls(s: &str) -> Result<crate::starttls::Proto, String> {
+fn parse_starttls(s: &str) -> Result<crate::target::Proto, String> {
     s.parse()
 }
 

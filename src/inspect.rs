@@ -13,17 +13,17 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::cert::{CertInfo, read_tlv};
 use crate::check::{InputError, Plan};
 use crate::cli::{Format, InspectArgs};
+use crate::diagnose::fix::{Facts, FixContext};
 use crate::diagnose::{DiagnoseOptions, diagnose};
-use crate::finding::{Code, Finding, FixStep, Severity, Status, sort_findings};
-use crate::fix::{Facts, FixContext};
-use crate::model::{Observation, Timings};
+use crate::report::finding::{Code, Finding, FixStep, Severity, Status, sort_findings};
+use crate::report::observation::{Observation, Timings};
 use crate::report::{Report, Source};
-use crate::shell::quote;
 use crate::target::{Host, Target};
-use crate::trust::TrustStore;
+use crate::util::shell::quote;
+use crate::x509::cert::{CertInfo, read_tlv};
+use crate::x509::trust::TrustStore;
 
 /// Certificate and key files larger than this are refused (a chain is a few
 /// kilobytes; this also stops `inspect /dev/zero`).
@@ -122,7 +122,7 @@ fn now_unix() -> i64 {
 
 /// A path for messages and labels (control characters escaped).
 fn show(p: &Path) -> String {
-    crate::sanitize::for_terminal(&p.display().to_string())
+    crate::util::sanitize::for_terminal(&p.display().to_string())
 }
 
 /// Read a whole file, refusing huge ones; errors name the file.
@@ -151,7 +151,7 @@ fn read_limited(path: &Path, what: &str) -> Result<Vec<u8>, InputError> {
 pub fn inspect_file(path: &Path, s: &Settings, now: i64) -> Result<Report, InputError> {
     let shown = show(path);
     let bytes = read_limited(path, "certificate file")?;
-    let ders = crate::cert::parse_certificates(&bytes)
+    let ders = crate::x509::cert::parse_certificates(&bytes)
         .map_err(|e| InputError(format!("certificate file {shown}: {e}")))?;
     let is_pem = bytes.windows(11).any(|w| w == b"-----BEGIN ");
     let infos: Vec<Option<CertInfo>> = ders.iter().map(|d| CertInfo::from_der(d).ok()).collect();
@@ -253,7 +253,7 @@ pub fn inspect_file(path: &Path, s: &Settings, now: i64) -> Result<Report, Input
 /// the first plain DNS name, else an IP address, else a wildcard's base,
 /// else the CN.
 fn name_of(leaf: &CertInfo) -> Option<Target> {
-    use crate::cert::San;
+    use crate::x509::cert::San;
     let dns = leaf.sans.iter().filter_map(|s| match s {
         San::Dns(d) if !d.starts_with("*.") => Some(d.clone()),
         _ => None,
@@ -301,7 +301,7 @@ fn find_leaf(infos: &[Option<CertInfo>], name: Option<&Target>) -> usize {
             infos
                 .get(i)
                 .and_then(Option::as_ref)
-                .is_some_and(|c| crate::names::check(c, &n).is_ok())
+                .is_some_and(|c| crate::x509::names::check(c, &n).is_ok())
         }) {
             return i;
         }
@@ -316,7 +316,7 @@ fn find_leaf(infos: &[Option<CertInfo>], name: Option<&Target>) -> usize {
 fn fix_context(report: &Report, s: &Settings, file: &str) -> FixContext {
     let mut ctx = FixContext::new(report.target.host_port(), report.name.clone());
     ctx.ca_file = s.trust.anchors.iter().find_map(|a| match &a.origin {
-        crate::trust::AnchorOrigin::CaFile(p) => Some(p.display().to_string()),
+        crate::x509::trust::AnchorOrigin::CaFile(p) => Some(p.display().to_string()),
         _ => None,
     });
     ctx.file = Some(file.to_string());
@@ -406,7 +406,7 @@ fn file_order(
         problems.join("; "),
         right_text.join(", ")
     );
-    let mut fix = crate::fix::steps(Code::ChainOrder, ctx, &Facts::default());
+    let mut fix = crate::diagnose::fix::steps(Code::ChainOrder, ctx, &Facts::default());
     if is_pem && let Some(file) = &ctx.file {
         let cats: Vec<String> = right
             .iter()
@@ -435,7 +435,7 @@ fn file_order(
         cert: blame,
         title: "The certificates in the file are out of order or include extra ones".into(),
         detail,
-        clients: crate::catalog::clients(Code::ChainOrder, false),
+        clients: crate::diagnose::clients::clients(Code::ChainOrder, false),
         fix,
     });
 }
@@ -483,7 +483,7 @@ pub fn public_key_of(bytes: &[u8]) -> Result<PublicKey, String> {
             .headers()
             .get("Proc-Type")
             .is_some_and(|v| v.contains("ENCRYPTED"));
-        let label = crate::sanitize::for_terminal(b.tag());
+        let label = crate::util::sanitize::for_terminal(b.tag());
         match b.tag() {
             "ENCRYPTED PRIVATE KEY" => return Err(encrypted_error()),
             "RSA PRIVATE KEY" | "EC PRIVATE KEY" if encrypted => return Err(encrypted_error()),
@@ -680,8 +680,8 @@ fn key_finding(
             leaf.key.describe(),
             fingerprint(&leaf.spki_der)
         ),
-        clients: crate::catalog::clients(Code::KeyMismatch, false),
-        fix: crate::fix::steps(Code::KeyMismatch, ctx, &Facts::default()),
+        clients: crate::diagnose::clients::clients(Code::KeyMismatch, false),
+        fix: crate::diagnose::fix::steps(Code::KeyMismatch, ctx, &Facts::default()),
     })
 }
 
@@ -786,7 +786,7 @@ mod tests {
             ctx.reproduce(),
             "openssl verify -untrusted 'my chain.pem' -verify_hostname a.test 'my chain.pem'"
         );
-        let steps = crate::fix::steps(Code::ChainOrder, &ctx, &Facts::default());
+        let steps = crate::diagnose::fix::steps(Code::ChainOrder, &ctx, &Facts::default());
         let cmds: Vec<&str> = steps.iter().filter_map(|s| s.command.as_deref()).collect();
         assert!(cmds[0].contains("-certfile 'my chain.pem'"), "{cmds:?}");
         assert!(!cmds.iter().any(|c| c.contains("s_client")), "{cmds:?}");

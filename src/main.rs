@@ -61,18 +61,18 @@ fn main() -> ExitCode {
                 }
             },
             Some(Command::ExampleHosts) => {
-                print!("{}", certscope::hostsfile::EXAMPLE);
+                print!("{}", certscope::config::hostsfile::EXAMPLE);
                 0
             }
             None if !cli.file.is_empty() => open_files(&cli.file, &cli.targets, &cli.probe).await,
             None => {
                 if cli.targets.is_empty()
                     && cli.probe.hosts_file.is_none()
-                    && certscope::hostsfile::default_file().is_none()
+                    && certscope::config::hostsfile::default_file().is_none()
                 {
                     eprintln!(
                         "certscope: error: {}; or try `certscope demo`",
-                        certscope::hostsfile::no_targets_message()
+                        certscope::config::hostsfile::no_targets_message()
                     );
                     return 3;
                 }

@@ -46,7 +46,7 @@ impl Host {
 /// Validate a DNS name: ASCII letters, digits, `-` and `_`, labels of 1 to 63
 /// characters, 253 in all. Returns the lower-cased name without a trailing dot.
 pub fn validate_dns_name(s: &str) -> Result<String, String> {
-    let shown = crate::sanitize::for_terminal(s);
+    let shown = crate::util::sanitize::for_terminal(s);
     if s.is_empty() {
         return Err("the host name is empty".into());
     }
@@ -97,7 +97,7 @@ pub struct Target {
     /// Address to connect to instead of resolving (`--resolve`).
     pub connect_addr: Option<IpAddr>,
     /// STARTTLS protocol, when the connection starts in plaintext.
-    pub starttls: Option<crate::starttls::Proto>,
+    pub starttls: Option<crate::target::Proto>,
     /// Free-form labels from a hosts file (empty otherwise).
     pub labels: Vec<String>,
 }
@@ -106,7 +106,7 @@ impl Target {
     /// Parse `host`, `host:port`, `[v6]:port`, a bare IPv6 address, or an
     /// `https://host[:port]/...` URL. `default_port` applies when none is given.
     pub fn parse(input: &str, default_port: u16) -> Result<Target, String> {
-        let shown = crate::sanitize::for_terminal(input);
+        let shown = crate::util::sanitize::for_terminal(input);
         let bad = |why: String| format!("invalid target {shown:?}: {why}");
         let s = input.trim();
         if s.is_empty() {
@@ -123,7 +123,7 @@ impl Target {
                 other => {
                     return Err(bad(format!(
                         "the scheme {:?} is not supported (use https:// or host:port)",
-                        crate::sanitize::for_terminal(other)
+                        crate::util::sanitize::for_terminal(other)
                     )));
                 }
             }
@@ -204,7 +204,7 @@ fn parse_port(p: &str) -> Result<u16, String> {
         Ok(n) => Ok(n),
         Err(_) => Err(format!(
             "{:?} is not a port number (1-65535)",
-            crate::sanitize::for_terminal(p)
+            crate::util::sanitize::for_terminal(p)
         )),
     }
 }
@@ -219,7 +219,7 @@ pub struct ResolveRule {
 
 impl ResolveRule {
     pub fn parse(s: &str) -> Result<ResolveRule, String> {
-        let shown = crate::sanitize::for_terminal(s);
+        let shown = crate::util::sanitize::for_terminal(s);
         let bad =
             |why: &str| format!("invalid --resolve {shown:?}: {why} (expected HOST:PORT:ADDR)");
         let (host_s, rest) = if s.starts_with('[') {
@@ -255,6 +255,82 @@ impl ResolveRule {
 
 /// The loopback address, used by the lab.
 pub const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// A protocol that starts in plaintext and upgrades to TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Proto {
+    Smtp,
+    Imap,
+    Pop3,
+    Ftp,
+    Xmpp,
+    Ldap,
+    Postgres,
+    Mysql,
+}
+
+impl Proto {
+    pub const ALL: [Proto; 8] = [
+        Proto::Smtp,
+        Proto::Imap,
+        Proto::Pop3,
+        Proto::Ftp,
+        Proto::Xmpp,
+        Proto::Ldap,
+        Proto::Postgres,
+        Proto::Mysql,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Proto::Smtp => "smtp",
+            Proto::Imap => "imap",
+            Proto::Pop3 => "pop3",
+            Proto::Ftp => "ftp",
+            Proto::Xmpp => "xmpp",
+            Proto::Ldap => "ldap",
+            Proto::Postgres => "postgres",
+            Proto::Mysql => "mysql",
+        }
+    }
+
+    /// The port the protocol's STARTTLS is usually offered on.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Proto::Smtp => 25,
+            Proto::Imap => 143,
+            Proto::Pop3 => 110,
+            Proto::Ftp => 21,
+            Proto::Xmpp => 5222,
+            Proto::Ldap => 389,
+            Proto::Postgres => 5432,
+            Proto::Mysql => 3306,
+        }
+    }
+}
+
+impl std::str::FromStr for Proto {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Proto, String> {
+        Proto::ALL
+            .iter()
+            .copied()
+            .find(|p| p.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!(
+                    "unknown STARTTLS protocol {:?} (choose from {})",
+                    crate::util::sanitize::for_terminal(s),
+                    Proto::ALL.map(|p| p.name()).join(", ")
+                )
+            })
+    }
+}
+
+impl std::fmt::Display for Proto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 #[cfg(test)]
 mod tests {

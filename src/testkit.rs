@@ -7,10 +7,10 @@ use rcgen::{
 };
 
 use crate::diagnose::{DiagnoseOptions, diagnose};
-use crate::model::{ConnCode, ConnFailure, Observation, Timings, TlsFacts};
 use crate::report::Report;
+use crate::report::observation::{ConnCode, ConnFailure, Observation, Timings, TlsFacts};
 use crate::target::Target;
-use crate::trust::{AnchorOrigin, TrustStore};
+use crate::x509::trust::{AnchorOrigin, TrustStore};
 
 pub const DAY: i64 = 86_400;
 /// 2026-01-01T00:00:00Z, a fixed clock for tests.

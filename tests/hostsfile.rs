@@ -301,5 +301,5 @@ async fn example_hosts_prints_the_documented_example() {
     let dir = tempfile::tempdir().unwrap();
     let r = run(&["example-hosts"], dir.path(), BAD_INPUT_LIMIT).await;
     r.assert_code(0);
-    assert_eq!(r.stdout, certscope::hostsfile::EXAMPLE);
+    assert_eq!(r.stdout, certscope::config::hostsfile::EXAMPLE);
 }

@@ -1,4 +1,4 @@
-//! `certscope::http` against tiny tokio servers on 127.0.0.1: framing
+//! `certscope::fetch::http` against tiny tokio servers on 127.0.0.1: framing
 //! (Content-Length, chunked, EOF), redirects, statuses, the size cap, the
 //! whole-fetch timeout and POST. Every server runs in one task that the test
 //! aborts at the end; every test is bounded with `tokio::time::timeout`.
@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use certscope::http::{self, Limits};
-use certscope::model::FetchError;
+use certscope::fetch::http::{self, Limits};
+use certscope::report::observation::FetchError;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;

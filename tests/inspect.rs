@@ -406,9 +406,9 @@ fn the_public_half_of_each_key_format_is_the_certificates() {
     ] {
         let k = certscope::inspect::public_key_of(&fs::read(pki.file(key)).unwrap())
             .unwrap_or_else(|e| panic!("{key}: {e}"));
-        let ders = certscope::cert::parse_certificates(&fs::read(pki.file(cert)).unwrap())
+        let ders = certscope::x509::cert::parse_certificates(&fs::read(pki.file(cert)).unwrap())
             .expect("the certificate parses");
-        let info = certscope::cert::CertInfo::from_der(&ders[0]).expect("CertInfo");
+        let info = certscope::x509::cert::CertInfo::from_der(&ders[0]).expect("CertInfo");
         assert_eq!(k.spki, info.spki_der, "{key} vs {cert}");
     }
 }

@@ -5,13 +5,13 @@
 use std::time::Duration;
 
 use certscope::diagnose::{DiagnoseOptions, diagnose};
-use certscope::enrich::{EnrichOptions, FetchCache, enrich};
-use certscope::finding::{Severity, Status};
+use certscope::fetch::{EnrichOptions, FetchCache, enrich};
 use certscope::lab::{Lab, LabOptions};
 use certscope::probe::{ProbeOptions, probe};
 use certscope::report::Report;
+use certscope::report::finding::{Severity, Status};
 use certscope::target::{ResolveRule, Target};
-use certscope::trust::{AnchorOrigin, TrustStore};
+use certscope::x509::trust::{AnchorOrigin, TrustStore};
 
 use Severity::{Critical as C, Info as I, Warning as W};
 

@@ -7,16 +7,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use certscope::check::{Plan, plan};
+use certscope::diagnose::revocation::RevState;
 use certscope::diagnose::{DiagnoseOptions, diagnose};
-use certscope::enrich::{EnrichOptions, FetchCache, enrich};
-use certscope::finding::{Severity, Status};
+use certscope::fetch::{EnrichOptions, FetchCache, enrich};
 use certscope::lab::{Lab, LabOptions};
-use certscope::model::{FetchKind, Observation};
 use certscope::probe::{ProbeOptions, probe};
+use certscope::report::finding::{Severity, Status};
+use certscope::report::observation::{FetchKind, Observation};
 use certscope::report::{Report, Source};
-use certscope::revocation::RevState;
 use certscope::target::{ResolveRule, Target};
-use certscope::trust::{AnchorOrigin, TrustStore};
+use certscope::x509::trust::{AnchorOrigin, TrustStore};
 
 const TIMEOUT: Duration = Duration::from_millis(1500);
 

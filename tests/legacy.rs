@@ -11,9 +11,9 @@ mod common;
 
 use std::time::Duration;
 
-use certscope::finding::Status;
-use certscope::model::{ConnCode, Observation};
 use certscope::report::Report;
+use certscope::report::finding::Status;
+use certscope::report::observation::{ConnCode, Observation};
 use common::{CA_SECTIONS, Leaf, OpensslPki as Pki, RSA, findings_text, sorted_codes, x509_sign};
 
 /// Outer bound on a whole probe (rustls attempt plus the legacy retry).

@@ -9,11 +9,11 @@ mod common;
 
 use std::time::Duration;
 
-use certscope::finding::{Severity, Status};
 use certscope::lab::{Lab, LabOptions};
-use certscope::model::{ConnCode, Observation};
 use certscope::report::Report;
-use certscope::trust::{AnchorOrigin, TrustStore};
+use certscope::report::finding::{Severity, Status};
+use certscope::report::observation::{ConnCode, Observation};
+use certscope::x509::trust::{AnchorOrigin, TrustStore};
 use common::{
     Daemon, EC, Leaf, OpensslPki as Pki, ca_config, ca_database, ca_sign, findings_text, req_csr,
     sorted_codes, x509_sign,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use certscope::diagnose::{DiagnoseOptions, diagnose};
 use certscope::probe::{ProbeOptions, probe};
 use certscope::target::Target;
-use certscope::trust::TrustStore;
+use certscope::x509::trust::TrustStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 

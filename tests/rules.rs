@@ -3,8 +3,8 @@
 //! window, lifetime limits, and the name-matching cases.
 
 use certscope::diagnose::{DiagnoseOptions, diagnose};
-use certscope::finding::{Severity, Status};
 use certscope::report::Report;
+use certscope::report::finding::{Severity, Status};
 use certscope::testkit::{DAY, T0, TestPki as Pki, ca_params as ca, observation};
 use rcgen::{CertificateParams, CertifiedIssuer, DnType, KeyPair};
 use time::OffsetDateTime;

@@ -15,10 +15,10 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use certscope::diagnose::{DiagnoseOptions, diagnose};
-use certscope::finding::Status;
-use certscope::model::{ConnCode, Observation};
 use certscope::probe::{ProbeOptions, probe};
-use certscope::starttls::Proto;
+use certscope::report::finding::Status;
+use certscope::report::observation::{ConnCode, Observation};
+use certscope::target::Proto;
 use certscope::target::{LOOPBACK, Target};
 use certscope::testkit::TestPki;
 use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose};

@@ -1,8 +1,8 @@
 //! The TUI without a terminal: keys and probe results through `update`,
 //! asserting the model and the effects.
 
-use certscope::finding::Status;
-use certscope::model::ConnCode;
+use certscope::report::finding::Status;
+use certscope::report::observation::ConnCode;
 use certscope::target::Target;
 use certscope::testkit::{DAY, T0, TestPki, connection_failure};
 use certscope::tui::model::{Focus, HostState, Model, Overlay};

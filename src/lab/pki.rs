@@ -12,8 +12,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
 use super::sct;
-use crate::cert::CertInfo;
-use crate::ocsp::{BuildStatus, ResponseSpec};
+use crate::x509::cert::CertInfo;
+use crate::x509::ocsp::{BuildStatus, ResponseSpec};
 
 pub(crate) const FIXTURE_ROOT_PEM: &str = include_str!("../../assets/fixtures/fixture-root.pem");
 pub(crate) const SHA1_INTERMEDIATE_PEM: &str =
@@ -330,7 +330,7 @@ impl Responder {
         } else {
             BuildStatus::Good
         };
-        crate::ocsp::build_response(&ResponseSpec {
+        crate::x509::ocsp::build_response(&ResponseSpec {
             cert: &cert,
             issuer_subject_raw: &self.issuer.subject_raw,
             issuer_spki_der: &self.issuer.spki_der,

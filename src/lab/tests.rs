@@ -876,11 +876,11 @@ const REVOCATION_SCENARIOS: &[&str] = &[
 
 #[tokio::test]
 async fn http_server_serves_aia_crls_and_ocsp() {
-    use crate::cert::CertInfo;
-    use crate::crl::{self, CrlVerdict};
-    use crate::http::{self, Limits};
-    use crate::model::FetchError;
-    use crate::ocsp::{self, OcspVerdict};
+    use crate::fetch::http::{self, Limits};
+    use crate::report::observation::FetchError;
+    use crate::x509::cert::CertInfo;
+    use crate::x509::crl::{self, CrlVerdict};
+    use crate::x509::ocsp::{self, OcspVerdict};
 
     timeout(TEST_LIMIT, async {
         let lab = Lab::start(LabOptions::default()).await.unwrap();

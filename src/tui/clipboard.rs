@@ -114,9 +114,7 @@ impl Clipboard {
             match cb.set_text(text.to_string()) {
                 Ok(()) => return Ok(format!("copied {} ({} bytes)", preview(text), text.len())),
                 Err(e) => {
-                    crate::tui::runtime::log(&format!(
-                        "system clipboard failed, using OSC 52: {e}"
-                    ));
+                    crate::tui::log::log(&format!("system clipboard failed, using OSC 52: {e}"));
                 }
             }
         }

@@ -1,7 +1,7 @@
 //! The TUI's state. Only `update` changes it; rendering reads it.
 
-use crate::finding::{Severity, Status};
 use crate::report::Report;
+use crate::report::finding::{Severity, Status};
 use crate::target::{ResolveRule, Target};
 
 /// Where a host's probe is.
@@ -42,7 +42,7 @@ impl Host {
     /// What the row is called: the file path, or `host:port`.
     pub fn label(&self) -> String {
         match &self.file {
-            Some(p) => crate::sanitize::for_terminal(&p.display().to_string()),
+            Some(p) => crate::util::sanitize::for_terminal(&p.display().to_string()),
             None => self.target.host_port(),
         }
     }
@@ -232,7 +232,7 @@ impl Model {
 
     /// Findings shown in the diagnosis pane: all of the host's, or, when the
     /// tree has focus, those blaming the selected certificate.
-    pub fn shown_findings(&self) -> Vec<&crate::finding::Finding> {
+    pub fn shown_findings(&self) -> Vec<&crate::report::finding::Finding> {
         let Some(r) = self.selected_report() else {
             return Vec::new();
         };
@@ -313,7 +313,7 @@ impl Model {
 
     pub fn set_message(&mut self, text: impl Into<String>, kind: MessageKind) {
         self.message = Some(Message {
-            text: crate::sanitize::for_terminal(&text.into()),
+            text: crate::util::sanitize::for_terminal(&text.into()),
             kind,
         });
     }

@@ -160,7 +160,7 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
             if let Some(h) = model.hosts.get_mut(host)
                 && h.generation == generation
             {
-                h.state = HostState::Failed(crate::sanitize::for_terminal(&error));
+                h.state = HostState::Failed(crate::util::sanitize::for_terminal(&error));
                 model.refresh_view();
             }
             Vec::new()
@@ -322,7 +322,7 @@ pub fn command(model: &mut Model, cmd: Command) -> Vec<Effect> {
                     .iter()
                     .any(|c| c.source != crate::report::Source::Store) =>
             {
-                let stem = crate::fix::file_stem(&r.name);
+                let stem = crate::diagnose::fix::file_stem(&r.name);
                 model.overlay = Overlay::SaveChain {
                     input: format!("{stem}-chain.pem"),
                     error: None,
@@ -438,7 +438,7 @@ pub fn copy_items(model: &Model) -> Vec<CopyItem> {
     }
     items.push(CopyItem {
         label: "The whole diagnosis as text".into(),
-        text: crate::text::render(r, false),
+        text: crate::report::text::render(r, false),
     });
     items
 }

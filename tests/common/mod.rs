@@ -20,14 +20,14 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use certscope::cert::parse_certificates;
 use certscope::diagnose::{DiagnoseOptions, diagnose};
 use certscope::lab::{Lab, LabOptions};
-use certscope::model::Observation;
 use certscope::probe::{ProbeOptions, probe};
 use certscope::report::Report;
+use certscope::report::observation::Observation;
 use certscope::target::{LOOPBACK, ResolveRule, Target};
-use certscope::trust::{AnchorOrigin, TrustStore};
+use certscope::x509::cert::parse_certificates;
+use certscope::x509::trust::{AnchorOrigin, TrustStore};
 use serde_json::Value;
 use tempfile::TempDir;
 

@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{Theme, pad, pane_block, safe, spinner, str_width, trunc};
-use crate::finding::Severity;
+use crate::report::finding::Severity;
 use crate::report::{Report, Source, rfc3339};
 use crate::tui::model::{Focus, HostState, Model, list_offset, severity_symbol};
 
@@ -115,7 +115,7 @@ fn tree_lines(
                 s.push_str(", unused");
             }
             match &e.revocation {
-                Some(crate::revocation::RevState::NotChecked { .. }) | None => {}
+                Some(crate::diagnose::revocation::RevState::NotChecked { .. }) | None => {}
                 Some(state) => {
                     s.push_str(", ");
                     s.push_str(&state.short());

@@ -10,8 +10,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{Theme, layout, pane_block, safe, spinner, str_width, wrap};
-use crate::finding::{Finding, Severity};
 use crate::report::Report;
+use crate::report::finding::{Finding, Severity};
 use crate::tui::keys::{BINDINGS, Command, keys_label};
 use crate::tui::model::{Focus, HostState, Model, severity_symbol};
 

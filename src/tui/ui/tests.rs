@@ -11,9 +11,9 @@ use rcgen::DnType;
 
 use super::*;
 use crate::diagnose::{DiagnoseOptions, diagnose};
-use crate::finding::Status;
-use crate::model::{ConnCode, ConnFailure, Observation, Timings};
 use crate::report::Report;
+use crate::report::finding::Status;
+use crate::report::observation::{ConnCode, ConnFailure, Observation, Timings};
 use crate::target::Target;
 use crate::testkit::{DAY, T0, TestPki as Pki, observation};
 use crate::tui::keys::BINDINGS;

@@ -4,7 +4,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::finding::{Severity, Status};
+use crate::report::finding::{Severity, Status};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Theme {

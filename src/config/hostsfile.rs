@@ -1,0 +1,755 @@
+//! Hosts files (TOML): the targets to check, with per-target options (port,
+//! SNI, STARTTLS, extra CA files, a fixed address, labels).
+//!
+//! A hosts file is untrusted input: every error is one line naming the file,
+//! the line and the bad key or value, and nothing here panics.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry as MapEntry;
+use std::fmt;
+use std::io::Read;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use toml::Spanned;
+
+use crate::target::Proto;
+use crate::target::{Host, ResolveRule, Target};
+use crate::util::sanitize::for_terminal;
+use crate::x509::trust::TrustStore;
+
+/// A commented example, printed by `certscope example-hosts`.
+pub const EXAMPLE: &str = r#"# certscope hosts file (TOML): the targets to check, with per-target options.
+#
+#   certscope check --hosts-file hosts.toml     # or: certscope --hosts-file hosts.toml
+#
+# With no TARGET and no --hosts-file, certscope reads
+# $XDG_CONFIG_HOME/certscope/hosts.toml (default ~/.config/certscope/hosts.toml).
+# Unknown keys are an error. Relative paths are relative to this file.
+# Targets given on the command line are checked too, before these.
+# A value set on a target wins over [defaults], which wins over the command
+# line (--starttls, --sni, --resolve); --ca-file and --trust-store apply to all.
+
+# Optional: values for every [[target]] below.
+[defaults]
+# port = 443                 # when a target gives none (default: its STARTTLS protocol's port, else 443)
+# starttls = "smtp"          # upgrade every target with STARTTLS first
+# ca-file = "/etc/ssl/private-ca.pem"   # extra trust anchors (PEM) for every target; a file or a list
+labels = ["example"]         # added to every target's labels
+
+# One [[target]] table per server; only `host` is required.
+[[target]]
+host = "www.example.com"     # host, host:port, [v6addr]:port or https://host[:port]/...
+
+[[target]]
+host = "mail.example.com"
+port = 587                   # 1-65535 (or give it in host, not both)
+starttls = "smtp"            # smtp, imap, pop3, ftp, xmpp, ldap, postgres or mysql
+labels = ["mail", "prod"]    # free-form; shown as "labels" in JSON output
+
+[[target]]
+host = "intranet.example.test:8443"
+sni = "portal.example.test"  # the name to send (SNI) and verify (default: the host)
+resolve = "192.0.2.10"       # connect to this address instead of resolving the host (like --resolve)
+# ca-file = "corp-root.pem"  # extra trust anchors (PEM) for this target only; a file or a list
+labels = ["internal"]
+"#;
+
+/// Hosts files larger than this are refused (they are lists of names).
+const MAX_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Command-line options that apply where the hosts file leaves them unset.
+#[derive(Debug, Clone, Default)]
+pub struct Inherit<'a> {
+    /// `--sni`, validated.
+    pub sni: Option<String>,
+    /// `--starttls`.
+    pub starttls: Option<Proto>,
+    /// `--resolve` rules.
+    pub resolve: &'a [ResolveRule],
+}
+
+/// An extra CA file for a target, with the line that named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaFile {
+    pub path: PathBuf,
+    pub line: usize,
+}
+
+/// One `[[target]]`, with every option applied to its [`Target`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub target: Target,
+    /// Extra trust anchors: `[defaults]`'s, then the target's (no duplicates).
+    pub ca_files: Vec<CaFile>,
+    /// The line of the target's `host`.
+    pub line: usize,
+}
+
+/// `$XDG_CONFIG_HOME/certscope/hosts.toml`, or `~/.config/certscope/hosts.toml`.
+pub fn default_path() -> Option<PathBuf> {
+    let xdg = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    let base = match xdg {
+        Some(d) => d,
+        None => PathBuf::from(std::env::var_os("HOME").filter(|h| !h.is_empty())?).join(".config"),
+    };
+    Some(base.join("certscope").join("hosts.toml"))
+}
+
+/// The default hosts file, when it exists.
+pub fn default_file() -> Option<PathBuf> {
+    default_path().filter(|p| p.is_file())
+}
+
+/// The default hosts file's path for messages, `~/`-abbreviated.
+pub fn default_path_shown() -> String {
+    let Some(p) = default_path() else {
+        return "~/.config/certscope/hosts.toml".to_string();
+    };
+    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty())
+        && let Ok(rest) = p.strip_prefix(&home)
+    {
+        return for_terminal(&format!("~/{}", rest.display()));
+    }
+    for_terminal(&p.display().to_string())
+}
+
+/// The one-line error for a run without targets.
+pub fn no_targets_message() -> String {
+    format!(
+        "no targets: give TARGET..., --hosts-file FILE, or create {} (see certscope example-hosts)",
+        default_path_shown()
+    )
+}
+
+/// Read and parse a hosts file. Relative CA file paths are resolved against
+/// the file's directory.
+pub fn load(path: &Path, inherit: &Inherit<'_>) -> Result<Vec<Entry>, String> {
+    let shown = for_terminal(&path.display().to_string());
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read hosts file {shown}: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read hosts file {shown}: {e}"))?;
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(format!(
+            "hosts file {shown} is larger than {} MiB",
+            MAX_BYTES / 1024 / 1024
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = line_of(e.as_bytes(), at);
+        format!("hosts file {shown}, line {line}: the file is not UTF-8 text")
+    })?;
+    let base_dir = path.parent().unwrap_or(Path::new(""));
+    let entries = parse(&text, &shown, base_dir, inherit)?;
+    if entries.is_empty() {
+        return Err(format!(
+            "hosts file {shown} has no targets: add [[target]] tables with a host (see certscope example-hosts)"
+        ));
+    }
+    Ok(entries)
+}
+
+/// Read a hosts file and give each target its trust store: `base` plus the
+/// target's CA files. Each CA file is read once and targets with the same CA
+/// files share one store.
+pub fn load_with_trust(
+    path: &Path,
+    inherit: &Inherit<'_>,
+    base: &Arc<TrustStore>,
+) -> Result<Vec<(Target, Arc<TrustStore>)>, String> {
+    let shown = for_terminal(&path.display().to_string());
+    let entries = load(path, inherit)?;
+    let mut cache = TrustCache::new(base.clone());
+    entries
+        .into_iter()
+        .map(|e| {
+            let trust = cache.get(&e.ca_files, &shown)?;
+            Ok((e.target, trust))
+        })
+        .collect()
+}
+
+/// Trust stores built from a base store and extra CA files, memoized.
+pub struct TrustCache {
+    base: Arc<TrustStore>,
+    files: HashMap<PathBuf, TrustStore>,
+    stores: HashMap<Vec<PathBuf>, Arc<TrustStore>>,
+}
+
+impl TrustCache {
+    pub fn new(base: Arc<TrustStore>) -> TrustCache {
+        TrustCache {
+            base,
+            files: HashMap::new(),
+            stores: HashMap::new(),
+        }
+    }
+
+    /// The base store plus `extra`; errors name the hosts file and line.
+    pub fn get(&mut self, extra: &[CaFile], shown: &str) -> Result<Arc<TrustStore>, String> {
+        if extra.is_empty() {
+            return Ok(self.base.clone());
+        }
+        let key: Vec<PathBuf> = extra.iter().map(|c| c.path.clone()).collect();
+        if let Some(s) = self.stores.get(&key) {
+            return Ok(s.clone());
+        }
+        let mut store = (*self.base).clone();
+        for ca in extra {
+            let loaded = match self.files.entry(ca.path.clone()) {
+                MapEntry::Occupied(o) => o.into_mut(),
+                MapEntry::Vacant(v) => v.insert(
+                    TrustStore::from_ca_file(&ca.path)
+                        .map_err(|e| format!("hosts file {shown}, line {}: {e}", ca.line))?,
+                ),
+            };
+            // The same anchor from --ca-file and the hosts file: keep one.
+            let fresh = TrustStore {
+                anchors: loaded
+                    .anchors
+                    .iter()
+                    .filter(|a| {
+                        !store
+                            .anchors
+                            .iter()
+                            .any(|b| b.subject_raw == a.subject_raw && b.spki_der == a.spki_der)
+                    })
+                    .cloned()
+                    .collect(),
+                kind_label: loaded.kind_label.clone(),
+            };
+            store.extend(fresh);
+        }
+        let store = Arc::new(store);
+        self.stores.insert(key, store.clone());
+        Ok(store)
+    }
+}
+
+/// Parse hosts-file text. `shown` names the file in messages; relative CA
+/// file paths are joined to `base_dir`.
+pub fn parse(
+    text: &str,
+    shown: &str,
+    base_dir: &Path,
+    inherit: &Inherit<'_>,
+) -> Result<Vec<Entry>, String> {
+    let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(&e, text, shown))?;
+    let at = |span: std::ops::Range<usize>| line_of(text.as_bytes(), span.start);
+    let defaults = raw.defaults.unwrap_or_default();
+    let mut default_cas = Vec::new();
+    if let Some(ca) = &defaults.ca_file {
+        let line = at(ca.span());
+        for p in &ca.get_ref().0 {
+            push_ca(&mut default_cas, base_dir, p, line);
+        }
+    }
+    let default_labels: Vec<String> = defaults
+        .labels
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| l.0)
+        .collect();
+    let default_port = defaults.port.map(|p| p.0);
+    let default_starttls = defaults.starttls.map(|s| s.0);
+
+    let mut entries = Vec::with_capacity(raw.target.len());
+    for rt in raw.target {
+        let line = at(rt.host.span());
+        let mut t = rt.host.into_inner().0;
+        let own_starttls = rt.starttls.map(|s| s.0);
+        let starttls = own_starttls.or(default_starttls).or(inherit.starttls);
+        if let Some(p) = &rt.port {
+            let port = p.get_ref().0;
+            if t.port != 0 && t.port != port {
+                return Err(format!(
+                    "hosts file {shown}, line {}: port {port} conflicts with the port {} in host {:?}; give one",
+                    at(p.span()),
+                    t.port,
+                    t.input
+                ));
+            }
+            t.port = port;
+        }
+        if t.port == 0 {
+            t.port = own_starttls
+                .map(Proto::default_port)
+                .or(default_port)
+                .or(starttls.map(Proto::default_port))
+                .unwrap_or(443);
+        }
+        t.starttls = starttls;
+        t.sni = rt.sni.map(|s| s.0).or_else(|| inherit.sni.clone());
+        match rt.resolve {
+            Some(addr) => t.connect_addr = Some(addr.0),
+            None => ResolveRule::apply(inherit.resolve, &mut t),
+        }
+        let mut labels = default_labels.clone();
+        for l in rt.labels.unwrap_or_default() {
+            if !labels.contains(&l.0) {
+                labels.push(l.0);
+            }
+        }
+        t.labels = labels;
+        let mut ca_files = default_cas.clone();
+        if let Some(ca) = &rt.ca_file {
+            let line = at(ca.span());
+            for p in &ca.get_ref().0 {
+                push_ca(&mut ca_files, base_dir, p, line);
+            }
+        }
+        entries.push(Entry {
+            target: t,
+            ca_files,
+            line,
+        });
+    }
+    Ok(entries)
+}
+
+fn push_ca(out: &mut Vec<CaFile>, base_dir: &Path, p: &str, line: usize) {
+    let path = match p.strip_prefix("~/") {
+        Some(rest) => match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+            Some(home) => PathBuf::from(home).join(rest),
+            None => base_dir.join(p),
+        },
+        None => base_dir.join(p),
+    };
+    if !out.iter().any(|c| c.path == path) {
+        out.push(CaFile { path, line });
+    }
+}
+
+/// 1-based line of byte offset `at`.
+fn line_of(text: &[u8], at: usize) -> usize {
+    text.iter().take(at).filter(|b| **b == b'\n').count() + 1
+}
+
+/// toml's error as one line: "hosts file F, line N: message".
+fn toml_error(e: &toml::de::Error, text: &str, shown: &str) -> String {
+    let msg = e
+        .message()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let msg = for_terminal(&msg);
+    match e.span() {
+        Some(span) => format!(
+            "hosts file {shown}, line {}: {msg}",
+            line_of(text.as_bytes(), span.start)
+        ),
+        None => format!("hosts file {shown}: {msg}"),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    defaults: Option<RawDefaults>,
+    #[serde(default)]
+    target: Vec<RawTarget>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawDefaults {
+    port: Option<Port>,
+    starttls: Option<Starttls>,
+    ca_file: Option<Spanned<Paths>>,
+    labels: Option<Vec<Label>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawTarget {
+    host: Spanned<HostValue>,
+    port: Option<Spanned<Port>>,
+    sni: Option<Sni>,
+    starttls: Option<Starttls>,
+    ca_file: Option<Spanned<Paths>>,
+    resolve: Option<Addr>,
+    labels: Option<Vec<Label>>,
+}
+
+/// A string, checked by `check`; its error becomes the value's error.
+fn checked<'de, D, T>(d: D, check: impl FnOnce(&str) -> Result<T, String>) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let s = String::deserialize(d)?;
+    check(&s).map_err(de::Error::custom)
+}
+
+/// `host`: a target; its port is 0 when it gives none.
+struct HostValue(Target);
+
+impl<'de> Deserialize<'de> for HostValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        checked(d, |s| Target::parse(s, 0).map(HostValue))
+    }
+}
+
+struct Sni(String);
+
+impl<'de> Deserialize<'de> for Sni {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        checked(d, |s| {
+            Host::parse(s)
+                .map(|h| Sni(h.to_string()))
+                .map_err(|e| format!("invalid sni: {e}"))
+        })
+    }
+}
+
+struct Starttls(Proto);
+
+impl<'de> Deserialize<'de> for Starttls {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        checked(d, |s| s.parse::<Proto>().map(Starttls))
+    }
+}
+
+struct Addr(IpAddr);
+
+impl<'de> Deserialize<'de> for Addr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        checked(d, |s| {
+            let t = s
+                .strip_prefix('[')
+                .and_then(|r| r.strip_suffix(']'))
+                .unwrap_or(s);
+            t.parse::<IpAddr>().map(Addr).map_err(|_| {
+                format!(
+                    "resolve {:?} is not an IP address (give the address to connect to, e.g. \"127.0.0.1\")",
+                    for_terminal(s)
+                )
+            })
+        })
+    }
+}
+
+struct Label(String);
+
+impl<'de> Deserialize<'de> for Label {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        checked(d, |s| {
+            if s.trim().is_empty() {
+                Err("a label is empty".to_string())
+            } else if s.chars().any(char::is_control) {
+                Err(format!(
+                    "label {:?} contains a control character",
+                    for_terminal(s)
+                ))
+            } else {
+                Ok(Label(s.to_string()))
+            }
+        })
+    }
+}
+
+struct Port(u16);
+
+impl<'de> Deserialize<'de> for Port {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Port;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a port number (1-65535)")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Port, E> {
+                match u16::try_from(v) {
+                    Ok(p) if p != 0 => Ok(Port(p)),
+                    _ => Err(E::custom(format!("port {v} is out of range (1-65535)"))),
+                }
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Port, E> {
+                match u16::try_from(v) {
+                    Ok(p) if p != 0 => Ok(Port(p)),
+                    _ => Err(E::custom(format!("port {v} is out of range (1-65535)"))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `ca-file`: one path or a list of paths.
+struct Paths(Vec<String>);
+
+impl<'de> Deserialize<'de> for Paths {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        fn one<E: de::Error>(s: &str) -> Result<String, E> {
+            if s.trim().is_empty() {
+                Err(E::custom("ca-file is empty"))
+            } else {
+                Ok(s.to_string())
+            }
+        }
+        impl<'de> Visitor<'de> for V {
+            type Value = Paths;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a file name or a list of file names")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Paths, E> {
+                Ok(Paths(vec![one(s)?]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Paths, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    out.push(one(&s)?);
+                }
+                Ok(Paths(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(text: &str) -> Vec<Entry> {
+        parse(
+            text,
+            "hosts.toml",
+            Path::new("/etc/certscope"),
+            &Inherit::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn parse_err(text: &str) -> String {
+        let e = parse(text, "hosts.toml", Path::new("/cfg"), &Inherit::default()).unwrap_err();
+        assert!(!e.contains('\n'), "one line: {e:?}");
+        e
+    }
+
+    #[test]
+    fn valid_file_with_every_key() {
+        let text = r#"
+[defaults]
+port = 8443
+starttls = "imap"
+ca-file = ["/abs/root.pem", "rel/root.pem"]
+labels = ["all"]
+
+[[target]]
+host = "www.example.test"
+port = 443
+sni = "Other.Example.TEST"
+starttls = "smtp"
+ca-file = "corp-root.pem"
+resolve = "127.0.0.1"
+labels = ["prod", "web", "all"]
+
+[[target]]
+host = "[::1]:993"
+resolve = "[::1]"
+
+[[target]]
+host = "plain.example.test"
+"#;
+        let es = parse_ok(text);
+        assert_eq!(es.len(), 3);
+        let a = &es[0];
+        assert_eq!(a.line, 9);
+        assert_eq!(a.target.host_port(), "www.example.test:443");
+        assert_eq!(a.target.sni.as_deref(), Some("other.example.test"));
+        assert_eq!(a.target.starttls, Some(Proto::Smtp));
+        assert_eq!(a.target.connect_addr, Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(a.target.labels, ["all", "prod", "web"]);
+        let paths: Vec<_> = a.ca_files.iter().map(|c| c.path.clone()).collect();
+        assert_eq!(
+            paths,
+            [
+                PathBuf::from("/abs/root.pem"),
+                PathBuf::from("/etc/certscope/rel/root.pem"),
+                PathBuf::from("/etc/certscope/corp-root.pem"),
+            ]
+        );
+        assert_eq!(
+            a.ca_files.iter().map(|c| c.line).collect::<Vec<_>>(),
+            [5, 5, 13]
+        );
+        let b = &es[1];
+        assert_eq!(b.target.host_port(), "[::1]:993");
+        assert_eq!(b.target.starttls, Some(Proto::Imap));
+        assert_eq!(b.target.connect_addr, Some("::1".parse().unwrap()));
+        assert_eq!(b.target.labels, ["all"]);
+        // No port anywhere: [defaults] port.
+        assert_eq!(es[2].target.port, 8443);
+        assert_eq!(es[2].target.sni, None);
+    }
+
+    #[test]
+    fn ports_and_inherited_options() {
+        let rules = [ResolveRule::parse("b.test:25:10.0.0.1").unwrap()];
+        let inherit = Inherit {
+            sni: Some("cli.test".into()),
+            starttls: Some(Proto::Smtp),
+            resolve: &rules,
+        };
+        let text = "[[target]]\nhost = \"a.test\"\nstarttls = \"imap\"\n\
+                    [[target]]\nhost = \"b.test\"\n\
+                    [[target]]\nhost = \"https://c.test/x\"\nport = 443\n";
+        let es = parse(text, "h", Path::new(""), &inherit).unwrap();
+        assert_eq!(es[0].target.port, 143);
+        assert_eq!(es[0].target.starttls, Some(Proto::Imap));
+        assert_eq!(es[0].target.sni.as_deref(), Some("cli.test"));
+        assert_eq!(es[1].target.port, 25);
+        assert_eq!(es[1].target.starttls, Some(Proto::Smtp));
+        assert_eq!(es[1].target.connect_addr, Some("10.0.0.1".parse().unwrap()));
+        assert_eq!(es[2].target.port, 443);
+        assert!(es.iter().all(|e| e.ca_files.is_empty()));
+    }
+
+    #[test]
+    fn unknown_key_names_the_key_and_line() {
+        let e = parse_err("[[target]]\nhost = \"a.test\"\nprot = 443\n");
+        assert!(e.starts_with("hosts file hosts.toml, line 3: "), "{e}");
+        assert!(e.contains("unknown field `prot`"), "{e}");
+        assert!(e.contains("`port`"), "{e}");
+        let e = parse_err("[defaults]\n\ntimeout = 5\n");
+        assert!(
+            e.starts_with("hosts file hosts.toml, line 3: unknown field `timeout`"),
+            "{e}"
+        );
+        let e = parse_err("[[targets]]\nhost = \"a.test\"\n");
+        assert!(
+            e.contains("line 1") && e.contains("unknown field `targets`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_value_and_line() {
+        let cases = [
+            ("port = 70000", "port 70000 is out of range"),
+            ("port = 0", "port 0 is out of range"),
+            ("port = \"443\"", "expected a port number"),
+            ("starttls = \"smtps\"", "\"smtps\""),
+            ("resolve = \"nowhere\"", "\"nowhere\" is not an IP address"),
+            ("sni = \"a b\"", "invalid sni"),
+            ("labels = [\"\"]", "label is empty"),
+            ("labels = \"prod\"", "expected a sequence"),
+            ("ca-file = 5", "expected a file name"),
+            ("ca-file = [\"\"]", "ca-file is empty"),
+        ];
+        for (line, want) in cases {
+            let e = parse_err(&format!("[[target]]\nhost = \"a.test\"\n{line}\n"));
+            assert!(
+                e.starts_with("hosts file hosts.toml, line 3: ") && e.contains(want),
+                "{line}: {e}"
+            );
+        }
+        let e = parse_err("[[target]]\n\nhost = \"a..test\"\n");
+        assert!(
+            e.starts_with("hosts file hosts.toml, line 3: invalid target \"a..test\""),
+            "{e}"
+        );
+        let e = parse_err("[[target]]\nhost = \"a.test:8443\"\nport = 443\n");
+        assert!(e.contains("line 3") && e.contains("conflicts"), "{e}");
+        let e = parse_err("[[target]]\nport = 443\n");
+        assert!(
+            e.contains("line 1") && e.contains("missing field `host`"),
+            "{e}"
+        );
+        let e = parse_err("[[target]\nhost = \"a.test\"\n");
+        assert!(e.starts_with("hosts file hosts.toml, line 1: "), "{e}");
+        let e = parse_err("[[target]]\nhost = \"a\u{1b}[31m.test\"\n");
+        assert!(!e.contains('\u{1b}'), "{e:?}");
+        let e = parse_err("[[target]]\nhost = \"a.test\"\nhost = \"b.test\"\n");
+        assert!(e.contains("line 3") && e.contains("duplicate"), "{e}");
+    }
+
+    #[test]
+    fn example_parses_with_and_without_its_commented_keys() {
+        let es = parse_ok(EXAMPLE);
+        assert_eq!(es.len(), 3);
+        assert_eq!(es[1].target.host_port(), "mail.example.com:587");
+        assert_eq!(es[1].target.labels, ["example", "mail", "prod"]);
+        assert_eq!(es[2].target.sni.as_deref(), Some("portal.example.test"));
+        // Every documented key, uncommented, is valid too.
+        let keys = ["port", "starttls", "ca-file"];
+        let uncommented: String = EXAMPLE
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if keys.iter().any(|k| rest.starts_with(&format!("{k} ="))) => {
+                    format!("{rest}\n")
+                }
+                _ => format!("{l}\n"),
+            })
+            .collect();
+        assert_ne!(uncommented, EXAMPLE);
+        let es = parse_ok(&uncommented);
+        assert_eq!(es[0].target.starttls, Some(Proto::Smtp));
+        assert_eq!(es[0].target.port, 443);
+        assert_eq!(es[2].ca_files.len(), 2);
+        for key in [
+            "host", "port", "sni", "starttls", "ca-file", "resolve", "labels",
+        ] {
+            assert!(uncommented.contains(&format!("\n{key} = ")), "{key}");
+        }
+    }
+
+    #[test]
+    fn files_and_trust() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.toml");
+        let e = load(&missing, &Inherit::default()).unwrap_err();
+        assert!(e.starts_with("cannot read hosts file") && e.contains("missing.toml"));
+        let empty = dir.path().join("empty.toml");
+        std::fs::write(&empty, "# nothing\n[defaults]\n").unwrap();
+        let e = load(&empty, &Inherit::default()).unwrap_err();
+        assert!(e.contains("has no targets"), "{e}");
+        let binary = dir.path().join("bin.toml");
+        std::fs::write(&binary, b"[[target]]\nhost = \"\xff\"\n").unwrap();
+        let e = load(&binary, &Inherit::default()).unwrap_err();
+        assert!(e.contains("line 2") && e.contains("not UTF-8"), "{e}");
+
+        let pki = crate::testkit::TestPki::new();
+        let pem = pem::encode(&pem::Pem::new("CERTIFICATE", pki.root_der.clone()));
+        std::fs::write(dir.path().join("root.pem"), pem).unwrap();
+        let hosts = dir.path().join("hosts.toml");
+        std::fs::write(
+            &hosts,
+            "[[target]]\nhost = \"a.test\"\nca-file = \"root.pem\"\n\
+             [[target]]\nhost = \"b.test\"\nca-file = \"root.pem\"\n\
+             [[target]]\nhost = \"c.test\"\n\
+             [[target]]\nhost = \"d.test\"\nca-file = \"nope.pem\"\n",
+        )
+        .unwrap();
+        let base = Arc::new(TrustStore::default());
+        let e = load_with_trust(&hosts, &Inherit::default(), &base).unwrap_err();
+        assert!(
+            e.contains("hosts.toml, line 11: cannot read CA file") && e.contains("nope.pem"),
+            "{e}"
+        );
+        std::fs::write(
+            &hosts,
+            std::fs::read_to_string(&hosts)
+                .unwrap()
+                .replace("nope.pem", "root.pem"),
+        )
+        .unwrap();
+        let got = load_with_trust(&hosts, &Inherit::default(), &base).unwrap();
+        assert_eq!(got.len(), 4);
+        assert_eq!(got[0].1.anchors.len(), 1);
+        assert!(Arc::ptr_eq(&got[0].1, &got[1].1));
+        assert!(Arc::ptr_eq(&got[2].1, &base));
+    }
+}

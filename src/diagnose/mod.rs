@@ -1,0 +1,289 @@
+//! Diagnosis: a pure function of (observation, trust anchors, instant,
+//! options). No I/O and no clock reads, so every rule is table-testable.
+//!
+//! Order of work: parse what was presented, walk it to the trust store
+//! (`chain`), run the per-certificate rules (`rules`), then cross-check the
+//! verdict with webpki so certscope never calls "fine" what webpki refuses.
+
+pub mod clients;
+pub mod ctx;
+pub mod fix;
+pub mod revocation;
+pub mod rules;
+
+use crate::diagnose::fix::{Facts, FixContext};
+use crate::diagnose::revocation::{IssuerKey, RevState};
+use crate::report::finding::{Code, Finding, Severity, Status, sort_findings};
+use crate::report::observation::{ConnCode, FetchKind, Observation};
+use crate::report::{ChainEntry, Report, Source};
+use crate::x509::cert::CertInfo;
+use crate::x509::chain::{self, PathEnd};
+use crate::x509::trust::TrustStore;
+
+pub use ctx::{Ctx, DiagnoseOptions};
+
+fn conn_code(c: ConnCode) -> Code {
+    match c {
+        ConnCode::Unreachable => Code::Unreachable,
+        ConnCode::Timeout => Code::Timeout,
+        ConnCode::NotTls => Code::NotTls,
+        ConnCode::ProtocolUnsupported => Code::ProtocolUnsupported,
+        ConnCode::StarttlsFailed => Code::StarttlsFailed,
+        ConnCode::HandshakeFailed => Code::HandshakeFailed,
+    }
+}
+
+fn conn_title(c: Code) -> &'static str {
+    match c {
+        Code::Unreachable => "Cannot connect",
+        Code::Timeout => "Timed out",
+        Code::NotTls => "The server does not speak TLS on this port",
+        Code::ProtocolUnsupported => "Only an outdated TLS version or no common cipher suite",
+        Code::StarttlsFailed => "STARTTLS failed",
+        _ => "TLS handshake failed",
+    }
+}
+
+/// Diagnose one observation at instant `now` (unix seconds).
+pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &DiagnoseOptions) -> Report {
+    let name = obs.target.verify_name();
+    let connect = match obs.target.connect_addr {
+        Some(ip) if ip.is_ipv6() => format!("[{ip}]:{}", obs.target.port),
+        Some(ip) => format!("{ip}:{}", obs.target.port),
+        None => obs.target.host_port(),
+    };
+    let mut fix = FixContext::new(connect, name.clone());
+    fix.starttls = obs.target.starttls;
+    fix.ca_file = trust.anchors.iter().find_map(|a| match &a.origin {
+        crate::x509::trust::AnchorOrigin::CaFile(p) => Some(p.display().to_string()),
+        _ => None,
+    });
+    // No connection at all, only a label: a chain read from a file, whose
+    // fix commands read that file.
+    if obs.tls.is_none() && obs.error.is_none() && obs.address.is_none() {
+        fix.file = obs.label.clone();
+    }
+    let mut findings = Vec::new();
+
+    // Connection failure: one finding, say what happened.
+    if let Some(err) = &obs.error {
+        let code = conn_code(err.code);
+        findings.push(Finding {
+            code,
+            severity: Severity::Critical,
+            cert: None,
+            title: conn_title(code).to_string(),
+            detail: format!("{} (step: {}).", err.message, err.step),
+            clients: crate::diagnose::clients::connection_clients(code, err.step),
+            fix: crate::diagnose::fix::steps(code, &fix, &Facts::default()),
+        });
+    }
+
+    // Parse what was presented; unparsable certificates are reported and left out.
+    let mut certs = Vec::new();
+    for (i, der) in obs.chain.iter().enumerate() {
+        match CertInfo::from_der(der) {
+            Ok(c) => certs.push(c),
+            Err(e) => findings.push(Finding {
+                code: Code::VerificationFailed,
+                severity: Severity::Critical,
+                cert: None,
+                title: format!("Certificate #{i} as sent cannot be parsed"),
+                detail: format!("Certificate #{i} in the order the server sent them is not a valid X.509 certificate: {e}. No client will accept it."),
+                clients: crate::diagnose::clients::clients(Code::VerificationFailed, i > 0),
+                fix: crate::diagnose::fix::steps(Code::VerificationFailed, &fix, &Facts::default()),
+            }),
+        }
+    }
+
+    let mut report = Report {
+        target: obs.target.clone(),
+        label: obs.label.clone().unwrap_or_else(|| obs.target.host_port()),
+        address: obs.address,
+        name: name.clone(),
+        status: Status::Error,
+        checked_at: obs.started_at,
+        evaluated_at: now,
+        elapsed_ms: obs.timings.total_ms,
+        tls: obs.tls.clone(),
+        chain: Vec::new(),
+        path: Vec::new(),
+        findings: Vec::new(),
+        error: obs.error.clone(),
+        reproduce: fix.reproduce(),
+    };
+    if certs.is_empty()
+        || obs
+            .chain
+            .first()
+            .is_some_and(|d| CertInfo::from_der(d).is_err())
+    {
+        if obs.error.is_none() && findings.is_empty() {
+            findings.push(Finding {
+                code: Code::HandshakeFailed,
+                severity: Severity::Critical,
+                cert: None,
+                title: "No certificate was presented".into(),
+                detail: "The handshake finished without a server certificate.".into(),
+                clients: crate::diagnose::clients::clients(Code::HandshakeFailed, false),
+                fix: crate::diagnose::fix::steps(Code::HandshakeFailed, &fix, &Facts::default()),
+            });
+        }
+        report.status = if obs.chain.is_empty() {
+            Status::Error
+        } else {
+            Status::Critical
+        };
+        report.chain = certs
+            .into_iter()
+            .map(|info| ChainEntry {
+                info,
+                source: Source::Server,
+                revocation: None,
+                fetched_from: None,
+            })
+            .collect();
+        sort_findings(&mut findings);
+        report.findings = findings;
+        return report;
+    }
+
+    // Certificates fetched from AIA caIssuers URLs follow the presented ones.
+    let presented = certs.len();
+    let mut aia_urls: Vec<String> = Vec::new();
+    for f in obs.fetches.iter().filter(|f| f.kind == FetchKind::Aia) {
+        let Ok(body) = &f.result else { continue };
+        let Ok(ders) = crate::x509::bundle::certs_from_body(body) else {
+            continue;
+        };
+        for d in ders {
+            if let Ok(c) = CertInfo::from_der(&d)
+                && !certs.iter().any(|x| x.der == c.der)
+            {
+                certs.push(c);
+                aia_urls.push(f.url.clone());
+            }
+        }
+    }
+    let walk = chain::walk(&certs, presented, trust);
+    let ctx = Ctx {
+        certs: &certs,
+        trust,
+        now,
+        opts,
+        fix,
+        name,
+        walk,
+        presented,
+        obs,
+    };
+    rules::trust_findings(&ctx, &mut findings);
+    rules::validity_findings(&ctx, &mut findings);
+    rules::name_findings(&ctx, &mut findings);
+    rules::leaf_findings(&ctx, &mut findings);
+    rules::crypto_findings(&ctx, &mut findings);
+    rules::constraint_findings(&ctx, &mut findings);
+    rules::order_findings(&ctx, &mut findings);
+    let revocation = revocation_findings(&ctx, &mut findings);
+    rules::webpki_cross_check(&ctx, &obs.chain, &mut findings);
+
+    // The chain as the report shows it: what was sent, then the store anchor.
+    let mut path: Vec<usize> = ctx.walk.path.clone();
+    let mut chain: Vec<ChainEntry> = certs
+        .iter()
+        .cloned()
+        .zip(revocation)
+        .enumerate()
+        .map(|(i, (info, revocation))| ChainEntry {
+            info,
+            source: if i < presented {
+                Source::Server
+            } else {
+                Source::Aia
+            },
+            revocation,
+            fetched_from: i
+                .checked_sub(presented)
+                .and_then(|k| aia_urls.get(k).cloned()),
+        })
+        .collect();
+    if let PathEnd::Anchored { anchor, sent_as } = &ctx.walk.end {
+        match sent_as {
+            Some(i) => path.push(*i),
+            None => {
+                let a = trust.anchors.get(*anchor);
+                let already = path.first().is_some_and(|_| {
+                    ctx.walk.path.len() == 1 && trust.contains(&certs[0]).is_some()
+                });
+                if let Some(info) = a
+                    .and_then(|a| a.der.as_deref())
+                    .and_then(|d| CertInfo::from_der(d).ok())
+                    && !already
+                {
+                    chain.push(ChainEntry {
+                        info,
+                        source: Source::Store,
+                        revocation: None,
+                        fetched_from: None,
+                    });
+                    path.push(chain.len() - 1);
+                }
+            }
+        }
+    }
+    sort_findings(&mut findings);
+    let worst = findings.iter().map(|f| f.severity).max();
+    report.status = match worst {
+        Some(Severity::Critical) => Status::Critical,
+        Some(Severity::Warning) => Status::Warning,
+        _ => Status::Ok,
+    };
+    report.chain = chain;
+    report.path = path;
+    report.findings = findings;
+    report
+}
+
+/// Judge revocation for every certificate on the path (and the staple);
+/// returns each certificate's state, indexed like `ctx.certs`.
+fn revocation_findings(ctx: &Ctx, findings: &mut Vec<Finding>) -> Vec<Option<RevState>> {
+    let mut states: Vec<Option<RevState>> = vec![None; ctx.certs.len()];
+    let path = &ctx.walk.path;
+    let issuer_of = |k: usize| -> Option<IssuerKey<'_>> {
+        match path.get(k + 1) {
+            Some(&j) => Some(IssuerKey {
+                subject_raw: &ctx.certs[j].subject_raw,
+                spki_der: &ctx.certs[j].spki_der,
+            }),
+            None => match &ctx.walk.end {
+                PathEnd::Anchored { anchor, .. } => {
+                    ctx.trust.anchors.get(*anchor).map(|a| IssuerKey {
+                        subject_raw: &a.subject_raw,
+                        spki_der: &a.spki_der,
+                    })
+                }
+                _ => None,
+            },
+        }
+    };
+    for (k, &i) in path.iter().enumerate() {
+        let c = &ctx.certs[i];
+        if c.is_self_signed() {
+            states[i] = Some(RevState::NotChecked {
+                reason: "a self-signed certificate has no issuer to revoke it".into(),
+            });
+            continue;
+        }
+        let staple = if i == 0 {
+            ctx.obs.ocsp_stapled.as_deref()
+        } else {
+            None
+        };
+        let state =
+            crate::diagnose::revocation::judge_cert(ctx.obs, c, issuer_of(k), staple, ctx.now);
+        crate::diagnose::revocation::findings(ctx, i, &state, findings);
+        states[i] = Some(state);
+    }
+    crate::diagnose::revocation::staple_findings(ctx, ctx.obs, issuer_of(0), findings);
+    states
+}

@@ -1,0 +1,353 @@
+//! After the handshake, before the diagnosis: fetch what the certificates
+//! point at. Missing intermediates from AIA caIssuers URLs (up to 3 hops),
+//! then revocation evidence, CRL first and OCSP as the fallback. Bodies are
+//! kept raw in `Observation::fetches`; `diagnose` judges them.
+//!
+//! Bounded: every fetch has a size cap; the AIA hops of a target share one
+//! deadline of `timeout`, and so do all its revocation lookups, so
+//! unreachable URLs give `revocation-unknown` within `--timeout`, never a
+//! hang. Fetches are cached by URL for the whole run.
+
+pub mod http;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::OnceCell;
+
+use crate::fetch::http::Limits;
+use crate::report::observation::{Fetch, FetchError, FetchKind, Observation};
+use crate::x509::cert::CertInfo;
+use crate::x509::chain::{self, PathEnd};
+use crate::x509::crl::{self, CrlVerdict};
+use crate::x509::ocsp::{self, OcspVerdict};
+use crate::x509::trust::TrustStore;
+
+/// What to fetch, and the bounds.
+#[derive(Debug, Clone)]
+pub struct EnrichOptions {
+    /// Fetch missing intermediates from AIA caIssuers URLs (`--no-aia` turns off).
+    pub aia: bool,
+    /// Look up revocation (`--no-revocation` turns off).
+    pub revocation: bool,
+    pub timeout: Duration,
+    /// Size caps.
+    pub aia_max: usize,
+    pub crl_max: usize,
+    pub ocsp_max: usize,
+}
+
+impl Default for EnrichOptions {
+    fn default() -> Self {
+        EnrichOptions {
+            aia: true,
+            revocation: true,
+            timeout: Duration::from_secs(10),
+            aia_max: 1 << 20,
+            crl_max: 20 << 20,
+            ocsp_max: 1 << 20,
+        }
+    }
+}
+
+type Slot = Arc<OnceCell<Result<Vec<u8>, FetchError>>>;
+type SlotKey = (String, Vec<u8>);
+
+/// Fetch results shared by every target of a run, keyed by URL (and the
+/// request body for OCSP), so a CRL or intermediate is fetched once.
+#[derive(Debug, Clone, Default)]
+pub struct FetchCache {
+    slots: Arc<Mutex<HashMap<SlotKey, Slot>>>,
+}
+
+impl FetchCache {
+    async fn get(
+        &self,
+        url: &str,
+        post: Option<&[u8]>,
+        limits: Limits,
+    ) -> Result<Vec<u8>, FetchError> {
+        let key = (
+            url.to_string(),
+            post.map(<[u8]>::to_vec).unwrap_or_default(),
+        );
+        let slot = {
+            let mut m = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            m.entry(key).or_default().clone()
+        };
+        slot.get_or_init(|| async {
+            match post {
+                Some(body) => http::post(url, "application/ocsp-request", body, &limits).await,
+                None => http::get(url, &limits).await,
+            }
+        })
+        .await
+        .clone()
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis().min(u128::from(u64::MAX)) as u64
+}
+
+fn parse_all(obs: &Observation) -> Vec<CertInfo> {
+    let mut certs: Vec<CertInfo> = obs
+        .chain
+        .iter()
+        .filter_map(|d| CertInfo::from_der(d).ok())
+        .collect();
+    for f in obs.fetches.iter().filter(|f| f.kind == FetchKind::Aia) {
+        if let Ok(body) = &f.result
+            && let Ok(ders) = crate::x509::bundle::certs_from_body(body)
+        {
+            for d in ders {
+                if let Ok(c) = CertInfo::from_der(&d)
+                    && !certs.iter().any(|x| x.der == c.der)
+                {
+                    certs.push(c);
+                }
+            }
+        }
+    }
+    certs
+}
+
+fn http_url(urls: &[String]) -> Option<&String> {
+    urls.iter()
+        .find(|u| u.to_ascii_lowercase().starts_with("http://"))
+}
+
+/// Fetch what `obs`'s certificates point at (see the module docs).
+pub async fn enrich(
+    obs: &mut Observation,
+    trust: &TrustStore,
+    opts: &EnrichOptions,
+    cache: &FetchCache,
+) {
+    if obs.chain.is_empty() {
+        return;
+    }
+    let presented = obs
+        .chain
+        .iter()
+        .filter(|d| CertInfo::from_der(d).is_ok())
+        .count();
+    if presented == 0 {
+        return;
+    }
+    if opts.aia {
+        // Up to 3 hops, all within one `timeout`.
+        let deadline = Instant::now() + opts.timeout;
+        for _ in 0..3 {
+            let certs = parse_all(obs);
+            let walk = chain::walk(&certs, presented, trust);
+            let PathEnd::IssuerMissing { top } = walk.end else {
+                break;
+            };
+            if walk.bad_signature.is_some() {
+                break;
+            }
+            let Some(c) = certs.get(top) else { break };
+            let Some(url) = http_url(&c.aia_ca_issuers) else {
+                break;
+            };
+            if obs
+                .fetches
+                .iter()
+                .any(|f| f.kind == FetchKind::Aia && &f.url == url)
+            {
+                break;
+            }
+            let t = Instant::now();
+            let left = deadline.saturating_duration_since(t);
+            let result = if left.is_zero() {
+                Err(FetchError::Timeout(format!("no time left to fetch {url}")))
+            } else {
+                cache
+                    .get(
+                        url,
+                        None,
+                        Limits {
+                            timeout: left,
+                            max_bytes: opts.aia_max,
+                        },
+                    )
+                    .await
+            };
+            obs.fetches.push(Fetch {
+                kind: FetchKind::Aia,
+                url: url.clone(),
+                for_cert: c.sha256.clone(),
+                result,
+                elapsed_ms: ms(t.elapsed()),
+            });
+        }
+    }
+    if opts.revocation {
+        obs.revocation_checked = true;
+        revocation(obs, trust, presented, opts, cache).await;
+    }
+}
+
+/// One certificate to look up and the key its evidence must be signed by.
+struct Subject {
+    cert: CertInfo,
+    issuer_subject: Vec<u8>,
+    issuer_spki: Vec<u8>,
+    staple_ok: bool,
+}
+
+async fn revocation(
+    obs: &mut Observation,
+    trust: &TrustStore,
+    presented: usize,
+    opts: &EnrichOptions,
+    cache: &FetchCache,
+) {
+    let deadline = Instant::now() + opts.timeout;
+    let now = obs.started_at;
+    let certs = parse_all(obs);
+    let walk = chain::walk(&certs, presented, trust);
+    let mut subjects = Vec::new();
+    for (k, &i) in walk.path.iter().enumerate() {
+        let c = &certs[i];
+        if c.is_self_signed() {
+            continue;
+        }
+        let issuer = match walk.path.get(k + 1) {
+            Some(&j) => Some((certs[j].subject_raw.clone(), certs[j].spki_der.clone())),
+            None => match &walk.end {
+                PathEnd::Anchored { anchor, .. } => trust
+                    .anchors
+                    .get(*anchor)
+                    .map(|a| (a.subject_raw.clone(), a.spki_der.clone())),
+                _ => None,
+            },
+        };
+        let Some((issuer_subject, issuer_spki)) = issuer else {
+            continue;
+        };
+        let staple_ok = i == 0
+            && obs.ocsp_stapled.as_deref().is_some_and(|s| {
+                matches!(
+                    ocsp::check(s, c, &issuer_subject, &issuer_spki, now),
+                    OcspVerdict::Good { .. } | OcspVerdict::Revoked { .. }
+                )
+            });
+        subjects.push(Subject {
+            cert: c.clone(),
+            issuer_subject,
+            issuer_spki,
+            staple_ok,
+        });
+    }
+    // All certificates at once, each CRL first then OCSP, under one deadline.
+    let jobs = subjects
+        .iter()
+        .map(|s| lookup(s, deadline, now, opts, cache));
+    let results = futures_join(jobs).await;
+    for r in results {
+        obs.fetches.extend(r);
+    }
+}
+
+/// Await every future concurrently on this task (a tiny join_all; the
+/// lookups borrow the subjects, so they cannot be spawned).
+async fn futures_join<F: std::future::Future>(futs: impl Iterator<Item = F>) -> Vec<F::Output> {
+    use std::task::Poll;
+    let mut pending: Vec<std::pin::Pin<Box<F>>> = futs.map(Box::pin).collect();
+    let mut results: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        for (f, res) in pending.iter_mut().zip(results.iter_mut()) {
+            if res.is_none()
+                && let Poll::Ready(v) = f.as_mut().poll(cx)
+            {
+                *res = Some(v);
+            }
+        }
+        if results.iter().all(Option::is_some) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    results.into_iter().flatten().collect()
+}
+
+async fn lookup(
+    s: &Subject,
+    deadline: Instant,
+    now: i64,
+    opts: &EnrichOptions,
+    cache: &FetchCache,
+) -> Vec<Fetch> {
+    let mut fetches = Vec::new();
+    let remaining = || deadline.saturating_duration_since(Instant::now());
+    let mut usable = s.staple_ok;
+    if !usable && let Some(url) = http_url(&s.cert.crl_urls) {
+        let t = Instant::now();
+        let result = match remaining() {
+            d if d.is_zero() => Err(FetchError::Timeout("no time left for the CRL".into())),
+            d => {
+                cache
+                    .get(
+                        url,
+                        None,
+                        Limits {
+                            timeout: d,
+                            max_bytes: opts.crl_max,
+                        },
+                    )
+                    .await
+            }
+        };
+        if let Ok(body) = &result {
+            usable = matches!(
+                crl::check(body, &s.cert, &s.issuer_subject, &s.issuer_spki, now),
+                CrlVerdict::Good { .. } | CrlVerdict::Revoked { .. }
+            );
+        }
+        fetches.push(Fetch {
+            kind: FetchKind::Crl,
+            url: url.clone(),
+            for_cert: s.cert.sha256.clone(),
+            result,
+            elapsed_ms: ms(t.elapsed()),
+        });
+    }
+    if !usable && let Some(url) = http_url(&s.cert.aia_ocsp) {
+        let t = Instant::now();
+        let result = match ocsp::request(&s.cert, &s.issuer_subject, &s.issuer_spki) {
+            Err(e) => Err(FetchError::Io(format!(
+                "cannot build the OCSP request: {e}"
+            ))),
+            Ok(req) => match remaining() {
+                d if d.is_zero() => Err(FetchError::Timeout(
+                    "no time left for OCSP after the CRL".into(),
+                )),
+                d => {
+                    cache
+                        .get(
+                            url,
+                            Some(&req),
+                            Limits {
+                                timeout: d,
+                                max_bytes: opts.ocsp_max,
+                            },
+                        )
+                        .await
+                }
+            },
+        };
+        fetches.push(Fetch {
+            kind: FetchKind::Ocsp,
+            url: url.clone(),
+            for_cert: s.cert.sha256.clone(),
+            result,
+            elapsed_ms: ms(t.elapsed()),
+        });
+    }
+    fetches
+}

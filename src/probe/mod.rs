@@ -1,0 +1,758 @@
+//! The network side: resolve, connect, handshake with a capturing verifier
+//! so the presented chain is kept even when it is invalid, and classify
+//! failures into the connection codes of the finding catalog.
+//!
+//! Every step is bounded by `ProbeOptions::timeout`. Nothing here judges the
+//! certificates: that is `diagnose`'s job.
+
+pub mod legacy;
+pub mod starttls;
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::report::observation::{ConnCode, ConnFailure, Observation, Timings, TlsFacts};
+use crate::target::{Host, Target};
+use crate::util::sanitize;
+
+/// Options for one probe.
+#[derive(Debug, Clone)]
+pub struct ProbeOptions {
+    /// Bound on each network step (resolve, connect, handshake).
+    pub timeout: Duration,
+}
+
+impl Default for ProbeOptions {
+    fn default() -> Self {
+        ProbeOptions {
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The one crypto provider certscope uses (ring). Kept in one place: rustls
+/// 0.24 moves providers into their own crates.
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+#[derive(Debug, Default)]
+struct Captured {
+    chain: Vec<Vec<u8>>,
+    ocsp: Vec<u8>,
+    /// `None` = not checked or not checkable, `Some(ok)` otherwise.
+    signature_ok: Option<bool>,
+}
+
+/// Records what the server presents and accepts it: diagnosis happens
+/// afterwards, offline. Handshake signatures are checked and the result
+/// recorded, but a failure does not abort the handshake (certscope sends no
+/// secrets, and a server with an RSA-1024 key must still be diagnosed).
+#[derive(Debug)]
+struct CapturingVerifier {
+    provider: Arc<CryptoProvider>,
+    seen: Arc<Mutex<Captured>>,
+}
+
+impl CapturingVerifier {
+    fn record_sig(
+        &self,
+        r: Result<HandshakeSignatureValid, rustls::Error>,
+    ) -> HandshakeSignatureValid {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.signature_ok = Some(r.is_ok());
+        HandshakeSignatureValid::assertion()
+    }
+}
+
+impl ServerCertVerifier for CapturingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.chain = std::iter::once(end_entity)
+            .chain(intermediates)
+            .map(|c| c.as_ref().to_vec())
+            .collect();
+        seen.ocsp = ocsp_response.to_vec();
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let r = verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        );
+        Ok(self.record_sig(r))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let r = verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        );
+        Ok(self.record_sig(r))
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        // Offer every scheme the provider knows plus the legacy ones, so the
+        // server can pick its real key type even when we cannot verify it.
+        let mut v = self
+            .provider
+            .signature_verification_algorithms
+            .supported_schemes();
+        for s in [
+            SignatureScheme::RSA_PKCS1_SHA1,
+            SignatureScheme::ECDSA_SHA1_Legacy,
+            SignatureScheme::ECDSA_NISTP521_SHA512,
+        ] {
+            if !v.contains(&s) {
+                v.push(s);
+            }
+        }
+        v
+    }
+}
+
+/// Wraps the TCP stream and keeps the first bytes the server sent, so a
+/// non-TLS answer ("HTTP/1.1 400", "220 mail ESMTP") can be quoted.
+struct Recorder<S> {
+    inner: S,
+    first: Arc<Mutex<Vec<u8>>>,
+}
+
+const RECORD_LIMIT: usize = 512;
+
+impl<S: AsyncRead + Unpin> AsyncRead for Recorder<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = &r {
+            let new = &buf.filled()[before..];
+            let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
+            let room = RECORD_LIMIT.saturating_sub(first.len());
+            first.extend_from_slice(&new[..new.len().min(room)]);
+        }
+        r
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Recorder<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+fn fail(code: ConnCode, step: &'static str, message: impl Into<String>) -> ConnFailure {
+    ConnFailure {
+        code,
+        step,
+        message: message.into(),
+        alert: None,
+        peer_said: None,
+    }
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis().min(u64::MAX as u128) as u64
+}
+
+/// Resolve the target to the addresses to try, honouring `--resolve`.
+async fn resolve(target: &Target, timeout: Duration) -> Result<Vec<SocketAddr>, ConnFailure> {
+    if let Some(ip) = target.connect_addr {
+        return Ok(vec![SocketAddr::new(ip, target.port)]);
+    }
+    let name = match &target.host {
+        Host::Ip(ip) => return Ok(vec![SocketAddr::new(*ip, target.port)]),
+        Host::Dns(d) => d.clone(),
+    };
+    match tokio::time::timeout(
+        timeout,
+        tokio::net::lookup_host((name.as_str(), target.port)),
+    )
+    .await
+    {
+        Err(_) => Err(fail(
+            ConnCode::Timeout,
+            "resolve",
+            format!(
+                "resolving {name} took longer than {}s",
+                timeout.as_secs_f32()
+            ),
+        )),
+        Ok(Err(e)) => Err(fail(
+            ConnCode::Unreachable,
+            "resolve",
+            format!(
+                "the name {name} does not resolve ({})",
+                sanitize::for_terminal(&e.to_string())
+            ),
+        )),
+        Ok(Ok(addrs)) => {
+            let v: Vec<SocketAddr> = addrs.collect();
+            if v.is_empty() {
+                Err(fail(
+                    ConnCode::Unreachable,
+                    "resolve",
+                    format!("the name {name} has no addresses"),
+                ))
+            } else {
+                Ok(v)
+            }
+        }
+    }
+}
+
+async fn connect(
+    addrs: &[SocketAddr],
+    timeout: Duration,
+) -> Result<(TcpStream, SocketAddr), (ConnFailure, SocketAddr)> {
+    let mut last: Option<(ConnFailure, SocketAddr)> = None;
+    for addr in addrs.iter().take(4) {
+        match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => {
+                let _ = s.set_nodelay(true);
+                return Ok((s, *addr));
+            }
+            Ok(Err(e)) => {
+                let why = match e.kind() {
+                    io::ErrorKind::ConnectionRefused => {
+                        "connection refused (nothing listens on that port)".to_string()
+                    }
+                    _ => sanitize::for_terminal(&e.to_string()),
+                };
+                last = Some((
+                    fail(
+                        ConnCode::Unreachable,
+                        "connect",
+                        format!("cannot connect to {addr}: {why}"),
+                    ),
+                    *addr,
+                ));
+            }
+            Err(_) => {
+                last = Some((
+                    fail(
+                        ConnCode::Timeout,
+                        "connect",
+                        format!(
+                            "no TCP connection to {addr} within {}s",
+                            timeout.as_secs_f32()
+                        ),
+                    ),
+                    *addr,
+                ));
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        let a = SocketAddr::new(IpAddr::from([0, 0, 0, 0]), 0);
+        (
+            fail(ConnCode::Unreachable, "connect", "no address to connect to"),
+            a,
+        )
+    }))
+}
+
+/// `alpn`: offer h2 and http/1.1 (not for STARTTLS protocols, whose
+/// servers may refuse unknown ALPN names).
+fn client_config(
+    seen: Arc<Mutex<Captured>>,
+    alpn: bool,
+) -> Result<rustls::ClientConfig, rustls::Error> {
+    let provider = provider();
+    let verifier = Arc::new(CapturingVerifier {
+        provider: provider.clone(),
+        seen,
+    });
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(rustls::ALL_VERSIONS)?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    if alpn {
+        cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    }
+    Ok(cfg)
+}
+
+/// Probe one target. Never panics, never hangs longer than a few times the
+/// timeout; every failure becomes a classified [`ConnFailure`].
+pub async fn probe(target: &Target, opts: &ProbeOptions) -> Observation {
+    let started_at = now_unix();
+    let t0 = Instant::now();
+    let mut obs = Observation {
+        target: target.clone(),
+        address: None,
+        chain: Vec::new(),
+        tls: None,
+        ocsp_stapled: None,
+        error: None,
+        timings: Timings::default(),
+        started_at,
+        label: None,
+        fetches: Vec::new(),
+        revocation_checked: false,
+    };
+    let addrs = match resolve(target, opts.timeout).await {
+        Ok(a) => a,
+        Err(f) => {
+            obs.error = Some(f);
+            obs.timings.total_ms = ms(t0.elapsed());
+            return obs;
+        }
+    };
+    obs.timings.resolve_ms = ms(t0.elapsed());
+    let t1 = Instant::now();
+    let tcp = match connect(&addrs, opts.timeout).await {
+        Ok((s, a)) => {
+            obs.address = Some(a);
+            s
+        }
+        Err((f, a)) => {
+            obs.address = Some(a);
+            obs.error = Some(f);
+            obs.timings.connect_ms = ms(t1.elapsed());
+            obs.timings.total_ms = ms(t0.elapsed());
+            return obs;
+        }
+    };
+    obs.timings.connect_ms = ms(t1.elapsed());
+    let tcp = match starttls(tcp, target, opts).await {
+        Ok(s) => s,
+        Err(f) => {
+            obs.error = Some(f);
+            obs.timings.total_ms = ms(t0.elapsed());
+            return obs;
+        }
+    };
+    handshake(tcp, target, opts, &mut obs).await;
+    if needs_legacy(&obs)
+        && let Some(addr) = obs.address
+    {
+        legacy(addr, target, opts, &mut obs).await;
+    }
+    obs.timings.total_ms = ms(t0.elapsed());
+    obs
+}
+
+/// Run the STARTTLS exchange when the target asks for one.
+async fn starttls(
+    tcp: TcpStream,
+    target: &Target,
+    opts: &ProbeOptions,
+) -> Result<TcpStream, ConnFailure> {
+    match target.starttls {
+        Some(proto) => {
+            crate::probe::starttls::upgrade(tcp, proto, &target.verify_name(), opts.timeout).await
+        }
+        None => Ok(tcp),
+    }
+}
+
+/// rustls could not negotiate and saw no certificate: worth one legacy
+/// ClientHello to learn the version and capture the chain.
+fn needs_legacy(obs: &Observation) -> bool {
+    obs.chain.is_empty()
+        && obs.error.as_ref().is_some_and(|e| {
+            e.code == ConnCode::ProtocolUnsupported
+                || (e.code == ConnCode::HandshakeFailed
+                    && e.alert.as_deref() == Some("handshake_failure"))
+        })
+}
+
+/// Reconnect and send a TLS 1.0-1.2 ClientHello with a wide cipher list;
+/// on an answer, keep the chain and say which version the server chose.
+async fn legacy(addr: SocketAddr, target: &Target, opts: &ProbeOptions, obs: &mut Observation) {
+    let Ok((tcp, _)) = connect(&[addr], opts.timeout).await else {
+        return;
+    };
+    let Ok(tcp) = starttls(tcp, target, opts).await else {
+        return;
+    };
+    let name = target.verify_name();
+    let sni = name.parse::<IpAddr>().is_err().then_some(name.as_str());
+    let Ok(hello) = crate::probe::legacy::hello(tcp, sni, opts.timeout).await else {
+        return;
+    };
+    let version = crate::probe::legacy::version_name(hello.version);
+    let modern = hello.version >= 0x0303;
+    let suite_known = provider()
+        .cipher_suites
+        .iter()
+        .any(|s| u16::from(s.suite()) == hello.cipher);
+    obs.chain = hello.chain;
+    obs.tls = Some(TlsFacts {
+        version: version.clone(),
+        cipher: format!("0x{:04X}", hello.cipher),
+        ..TlsFacts::default()
+    });
+    let message = if modern && suite_known {
+        format!(
+            "the server negotiates {version} with cipher suite 0x{:04X}, yet refused the modern handshake: no key exchange group or signature algorithm in common (offer X25519 or P-256 and RSA-PSS or ECDSA signatures)",
+            hello.cipher
+        )
+    } else if modern {
+        format!(
+            "the server negotiates {version} only with a cipher suite modern clients no longer offer (it chose 0x{:04X}); offer ECDHE with AES-GCM or ChaCha20-Poly1305",
+            hello.cipher
+        )
+    } else {
+        format!(
+            "the server only speaks {version}; browsers, curl, Python and Java require TLS 1.2 or 1.3 (TLS 1.0 and 1.1 are deprecated by RFC 8996)"
+        )
+    };
+    let alert = obs.error.as_ref().and_then(|e| e.alert.clone());
+    obs.error = Some(ConnFailure {
+        code: ConnCode::ProtocolUnsupported,
+        step: "handshake",
+        message,
+        alert,
+        peer_said: None,
+    });
+}
+
+/// Run the TLS handshake over an already connected (and, for STARTTLS,
+/// already upgraded) stream and fill in `obs`.
+pub async fn handshake(
+    tcp: TcpStream,
+    target: &Target,
+    opts: &ProbeOptions,
+    obs: &mut Observation,
+) {
+    let t2 = Instant::now();
+    let seen = Arc::new(Mutex::new(Captured::default()));
+    let first = Arc::new(Mutex::new(Vec::new()));
+    let cfg = match client_config(seen.clone(), target.starttls.is_none()) {
+        Ok(c) => c,
+        Err(e) => {
+            obs.error = Some(fail(
+                ConnCode::HandshakeFailed,
+                "handshake",
+                format!("TLS client setup failed: {e}"),
+            ));
+            return;
+        }
+    };
+    let server_name = match server_name(target) {
+        Ok(n) => n,
+        Err(e) => {
+            obs.error = Some(fail(ConnCode::HandshakeFailed, "handshake", e));
+            return;
+        }
+    };
+    let stream = Recorder {
+        inner: tcp,
+        first: first.clone(),
+    };
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
+    let result = tokio::time::timeout(opts.timeout, connector.connect(server_name, stream)).await;
+    obs.timings.handshake_ms = ms(t2.elapsed());
+    {
+        let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+        obs.chain = std::mem::take(&mut seen.chain);
+        if !seen.ocsp.is_empty() {
+            obs.ocsp_stapled = Some(std::mem::take(&mut seen.ocsp));
+        }
+    }
+    let signature_ok = seen.lock().unwrap_or_else(|e| e.into_inner()).signature_ok;
+    match result {
+        Err(_) => {
+            let peer = first.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let mut f = fail(
+                ConnCode::Timeout,
+                "handshake",
+                format!("no TLS handshake within {}s", opts.timeout.as_secs_f32()),
+            );
+            if !peer.is_empty() && peer[0] != 0x16 && peer[0] != 0x15 {
+                f = classify_plaintext(&peer);
+            } else if peer.is_empty() {
+                f.message
+                    .push_str(" (the server accepted the connection but sent nothing)");
+            }
+            obs.error = Some(f);
+        }
+        Ok(Err(e)) => {
+            let peer = first.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            obs.error = Some(classify_tls_error(&e, &peer));
+        }
+        Ok(Ok(mut tls)) => {
+            let (_, conn) = tls.get_ref();
+            let version = conn
+                .protocol_version()
+                .map(|v| match v {
+                    rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_string(),
+                    rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".to_string(),
+                    other => format!("{other:?}"),
+                })
+                .unwrap_or_default();
+            let cipher = conn
+                .negotiated_cipher_suite()
+                .map(|s| format!("{:?}", s.suite()))
+                .unwrap_or_default();
+            let alpn = conn.alpn_protocol().map(sanitize::bytes_for_terminal);
+            let kx_group = conn
+                .negotiated_key_exchange_group()
+                .map(|g| format!("{:?}", g.name()));
+            obs.tls = Some(TlsFacts {
+                version,
+                cipher,
+                alpn,
+                kx_group,
+                ocsp_stapled: obs.ocsp_stapled.is_some(),
+                handshake_signature_ok: signature_ok,
+            });
+            // Close politely, bounded.
+            let _ = tokio::time::timeout(Duration::from_millis(200), tls.shutdown()).await;
+        }
+    }
+}
+
+fn server_name(target: &Target) -> Result<ServerName<'static>, String> {
+    let name = target.verify_name();
+    if let Ok(ip) = name.parse::<IpAddr>() {
+        return Ok(ServerName::IpAddress(ip.into()));
+    }
+    ServerName::try_from(name.clone()).map_err(|_| {
+        format!(
+            "{:?} is not a valid server name",
+            sanitize::for_terminal(&name)
+        )
+    })
+}
+
+/// `ProtocolVersion` -> `protocol_version`.
+fn snake(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn classify_tls_error(e: &io::Error, peer: &[u8]) -> ConnFailure {
+    let rustls_err = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    // The peer answered, but not with a TLS record: quote it.
+    if !peer.is_empty() && !matches!(peer[0], 0x14..=0x18) {
+        return classify_plaintext(peer);
+    }
+    let Some(re) = rustls_err else {
+        let msg = match e.kind() {
+            io::ErrorKind::UnexpectedEof => {
+                if peer.is_empty() {
+                    "the server closed the connection without answering the ClientHello (often: SNI name not configured, a firewall, or a non-TLS service)".to_string()
+                } else {
+                    "the server closed the connection during the handshake".to_string()
+                }
+            }
+            io::ErrorKind::ConnectionReset => {
+                "the server reset the connection during the handshake".to_string()
+            }
+            _ => format!(
+                "handshake I/O error: {}",
+                sanitize::for_terminal(&e.to_string())
+            ),
+        };
+        return fail(ConnCode::HandshakeFailed, "handshake", msg);
+    };
+    use rustls::{AlertDescription, Error as E, PeerIncompatible};
+    match re {
+        E::AlertReceived(AlertDescription::ProtocolVersion) => ConnFailure {
+            alert: Some("protocol_version".into()),
+            ..fail(
+                ConnCode::ProtocolUnsupported,
+                "handshake",
+                "the server refused TLS 1.2 and TLS 1.3 (fatal alert protocol_version): it only speaks an older, deprecated protocol version",
+            )
+        },
+        E::PeerIncompatible(PeerIncompatible::ServerDoesNotSupportTls12Or13) => fail(
+            ConnCode::ProtocolUnsupported,
+            "handshake",
+            "the server answered with TLS 1.1 or older; modern clients require TLS 1.2 or 1.3",
+        ),
+        E::PeerIncompatible(p) => fail(
+            ConnCode::ProtocolUnsupported,
+            "handshake",
+            format!(
+                "no common ground with the server: {}",
+                snake(&format!("{p:?}")).replace('_', " ")
+            ),
+        ),
+        E::AlertReceived(a) => {
+            let name = snake(&format!("{a:?}"));
+            let hint = match a {
+                AlertDescription::HandshakeFailure => {
+                    " (no cipher suite, group or signature scheme in common, or a client certificate is required)"
+                }
+                AlertDescription::UnrecognisedName => {
+                    " (the server does not know the SNI name sent)"
+                }
+                AlertDescription::CertificateRequired => {
+                    " (the server requires a client certificate)"
+                }
+                _ => "",
+            };
+            ConnFailure {
+                alert: Some(name.clone()),
+                ..fail(
+                    ConnCode::HandshakeFailed,
+                    "handshake",
+                    format!("the server sent the fatal TLS alert {name}{hint}"),
+                )
+            }
+        }
+        E::InvalidMessage(_) if peer.first().is_some_and(|b| !matches!(b, 0x14..=0x18)) => {
+            classify_plaintext(peer)
+        }
+        other => fail(
+            ConnCode::HandshakeFailed,
+            "handshake",
+            format!(
+                "TLS handshake failed: {}",
+                sanitize::for_terminal(&other.to_string())
+            ),
+        ),
+    }
+}
+
+/// The peer spoke something other than TLS: say what.
+pub fn classify_plaintext(peer: &[u8]) -> ConnFailure {
+    let text = String::from_utf8_lossy(peer);
+    let first_line = text.lines().next().unwrap_or("").trim();
+    let line = sanitize::for_terminal(&first_line.chars().take(120).collect::<String>());
+    let what = if first_line.starts_with("HTTP/") {
+        format!(
+            "the server answered with plain HTTP: {line:?} (is this the HTTP port rather than HTTPS?)"
+        )
+    } else if first_line.starts_with("220") && first_line.to_ascii_uppercase().contains("FTP") {
+        format!(
+            "the server sent an FTP greeting: {line:?} (use --starttls ftp, or port 990 for implicit FTPS)"
+        )
+    } else if first_line.starts_with("220") {
+        format!(
+            "the server sent a mail (SMTP) banner: {line:?} (use --starttls smtp, or port 465 for implicit TLS)"
+        )
+    } else if first_line.starts_with("* OK") {
+        format!("the server sent an IMAP greeting: {line:?} (use --starttls imap, or port 993)")
+    } else if first_line.starts_with("+OK") {
+        format!("the server sent a POP3 greeting: {line:?} (use --starttls pop3, or port 995)")
+    } else if first_line.starts_with("SSH-") {
+        format!("the server is an SSH server: {line:?}")
+    } else if peer.len() > 4 && peer[4] == 0x0a && peer[3] == 0 {
+        "the server sent a MySQL greeting (use --starttls mysql)".to_string()
+    } else {
+        let hex: Vec<String> = peer.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        format!("the server answered with non-TLS bytes: {}", hex.join(" "))
+    };
+    ConnFailure {
+        code: ConnCode::NotTls,
+        step: "handshake",
+        message: what,
+        alert: None,
+        peer_said: Some(line),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_names() {
+        assert_eq!(snake("ProtocolVersion"), "protocol_version");
+        assert_eq!(snake("HandshakeFailure"), "handshake_failure");
+    }
+
+    #[test]
+    fn plaintext_classes() {
+        let f = classify_plaintext(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        assert_eq!(f.code, ConnCode::NotTls);
+        assert!(
+            f.message.contains("HTTP/1.1 400 Bad Request"),
+            "{}",
+            f.message
+        );
+        assert!(
+            classify_plaintext(b"220 mx.test ESMTP\r\n")
+                .message
+                .contains("--starttls smtp")
+        );
+        assert!(
+            classify_plaintext(b"220 FTP server ready\r\n")
+                .message
+                .contains("--starttls ftp")
+        );
+        assert!(
+            classify_plaintext(b"* OK IMAP4rev1\r\n")
+                .message
+                .contains("--starttls imap")
+        );
+        assert!(
+            classify_plaintext(b"+OK POP3\r\n")
+                .message
+                .contains("--starttls pop3")
+        );
+        let f = classify_plaintext(b"\x1b[2J evil\r\n");
+        assert!(!f.message.contains('\u{1b}'));
+    }
+}

@@ -1,0 +1,16 @@
+//! The certificate side, pure and offline: the certificate model (each
+//! certificate parsed once, `cert`), PKCS#7/PEM bundles (`bundle`), chain
+//! building against a trust store (`chain`, `trust`), host-name matching
+//! (`names`), and parsing and verifying CRLs and OCSP responses (`crl`,
+//! `ocsp`).
+//!
+//! Owns: X.509 structures and their verification. Never imports the
+//! network (`probe`, `fetch`), the diagnosis, reports or any mode.
+
+pub mod bundle;
+pub mod cert;
+pub mod chain;
+pub mod crl;
+pub mod names;
+pub mod ocsp;
+pub mod trust;
