@@ -3,6 +3,7 @@
 //! (the buffer work; the terminal then only receives the changed cells).
 //!
 //! Run: `cargo bench --bench tui`. The budget is 16 ms per frame.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::time::{Duration, Instant};
 

@@ -5,8 +5,15 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::target::ResolveRule;
-use crate::x509::trust::StoreKind;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{Config, InputError, hostsfile};
+use crate::diagnose::DiagnoseOptions;
+use crate::fetch::EnrichOptions;
+use crate::probe::ProbeOptions;
+use crate::target::{Host, ResolveRule, Target};
+use crate::x509::trust::{StoreKind, TrustStore};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -162,6 +169,72 @@ pub struct LabArgs {
     /// Write the lab's CA file (ca.pem) into this directory (default: a temporary one).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+/// The engine's [`Config`] from the command line's targets and probe
+/// options (and the hosts file they name, or the default one when no
+/// TARGET is given).
+pub fn config(raw_targets: &[String], args: &ProbeArgs) -> Result<Config, InputError> {
+    let sni = match &args.sni {
+        None => None,
+        Some(s) => Some(match Host::parse(s) {
+            Ok(h) => h.to_string(),
+            Err(e) => return Err(InputError(format!("invalid --sni: {e}"))),
+        }),
+    };
+    let mut targets = Vec::with_capacity(raw_targets.len());
+    let default_port = args.starttls.map(|p| p.default_port()).unwrap_or(443);
+    for raw in raw_targets {
+        let mut t = Target::parse(raw, default_port).map_err(InputError)?;
+        t.sni = sni.clone();
+        t.starttls = args.starttls;
+        ResolveRule::apply(&args.resolve, &mut t);
+        targets.push(t);
+    }
+    let trust = Arc::new(TrustStore::load(args.trust_store, &args.ca_file).map_err(InputError)?);
+    let mut trust_for = vec![trust.clone(); targets.len()];
+    // A hosts file: --hosts-file, else the default one when no TARGET is given.
+    let hosts_file = match &args.hosts_file {
+        Some(p) => Some(p.clone()),
+        None if raw_targets.is_empty() => hostsfile::default_file(),
+        None => None,
+    };
+    if let Some(path) = hosts_file {
+        let inherit = hostsfile::Inherit {
+            sni: sni.clone(),
+            starttls: args.starttls,
+            resolve: &args.resolve,
+        };
+        for (t, store) in hostsfile::load_with_trust(&path, &inherit, &trust).map_err(InputError)? {
+            targets.push(t);
+            trust_for.push(store);
+        }
+    }
+    if targets.is_empty() {
+        return Err(InputError(hostsfile::no_targets_message()));
+    }
+    Ok(Config {
+        targets,
+        trust,
+        trust_for,
+        probe: ProbeOptions {
+            timeout: Duration::from_secs_f64(args.timeout),
+        },
+        diagnose: DiagnoseOptions {
+            warn_days: args.warn_days,
+            crit_days: args.crit_days,
+            skip_name: false,
+        },
+        at: args.at,
+        concurrency: args.concurrency as usize,
+        enrich: EnrichOptions {
+            aia: !args.no_aia,
+            revocation: !args.no_revocation,
+            timeout: Duration::from_secs_f64(args.timeout),
+            at: args.at,
+            ..EnrichOptions::default()
+        },
+    })
 }
 
 /// Probe options for `certscope demo`: the defaults, with a short timeout

@@ -10,11 +10,11 @@
 //! `--key` adds `key-mismatch` when the private key is not the leaf's.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use crate::check::{InputError, Plan};
 use crate::cli::{Format, InspectArgs};
+use crate::config::{Config, InputError};
 use crate::diagnose::fix::{Facts, FixContext};
 use crate::diagnose::{DiagnoseOptions, diagnose};
 use crate::report::finding::{Code, Finding, FixStep, Severity, Status, sort_findings};
@@ -30,7 +30,7 @@ use crate::x509::trust::TrustStore;
 const MAX_FILE: u64 = 16 * 1024 * 1024;
 
 /// The name used when there is no `--name` and the leaf names nothing usable.
-const PLACEHOLDER: &str = "inspect.invalid";
+pub(crate) const PLACEHOLDER: &str = "inspect.invalid";
 
 /// How files are diagnosed: everything but the file itself.
 #[derive(Debug, Clone)]
@@ -49,7 +49,7 @@ pub struct Settings {
 impl Settings {
     /// Settings for `--file` rows of the TUI: the plan's trust store,
     /// thresholds and `--at`, checking `name` when given.
-    pub fn from_plan(plan: &Plan, name: Option<Target>) -> Settings {
+    pub fn from_plan(plan: &Config, name: Option<Target>) -> Settings {
         let mut diagnose = plan.diagnose.clone();
         diagnose.skip_name = name.is_none();
         Settings {
@@ -109,11 +109,10 @@ pub fn run(args: InspectArgs) -> Result<i32, InputError> {
         &reports,
         args.files.len(),
         format,
-        false,
     ))
 }
 
-fn now_unix() -> i64 {
+pub(crate) fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -181,6 +180,7 @@ pub fn inspect_file(path: &Path, s: &Settings, now: i64) -> Result<Report, Input
         // Offline: no AIA, CRL or OCSP fetches.
         fetches: Vec::new(),
         revocation_checked: false,
+        staple_checked: None,
     };
     let at = s.at.unwrap_or(now);
     let mut report = diagnose(&obs, &s.trust, at, &s.diagnose);
@@ -687,55 +687,6 @@ fn key_finding(
 
 // ---------------------------------------------------------------------------
 // The TUI's `--file` rows
-
-/// Everything `certscope --file FILE... [TARGET...]` needs before the
-/// terminal is touched: the model (every file already read and diagnosed),
-/// the plan for the network targets and for hosts added later, and how to
-/// re-read the files. `--sni` is the name files are checked against. Bad
-/// input (a bad file, option or target) is an error naming it.
-pub fn tui_setup(
-    files: &[PathBuf],
-    targets: &[String],
-    args: &crate::cli::ProbeArgs,
-) -> Result<(crate::tui::model::Model, Plan, Settings), InputError> {
-    let plan = if targets.is_empty() && args.hosts_file.is_none() {
-        // Only files: validate the options the same way, without a target
-        // (and without the default hosts file).
-        let mut plan = crate::check::plan(&[PLACEHOLDER.to_string()], args)?;
-        plan.targets.clear();
-        plan.trust_for.clear();
-        plan
-    } else {
-        crate::check::plan(targets, args)?
-    };
-    let name = args.sni.as_deref().map(parse_name).transpose()?;
-    let settings = Settings::from_plan(&plan, name);
-    let model = tui_model(plan.targets.clone(), files, &settings, now_unix())?;
-    Ok((model, plan, settings))
-}
-
-/// The TUI's model: a row per network target (queued) and one per file,
-/// already diagnosed. Errors name the file.
-pub fn tui_model(
-    targets: Vec<Target>,
-    files: &[PathBuf],
-    s: &Settings,
-    now: i64,
-) -> Result<crate::tui::model::Model, InputError> {
-    use crate::tui::model::{Host, HostState, Model};
-    let mut hosts = Vec::with_capacity(files.len());
-    for f in files {
-        let report = inspect_file(f, s, now)?;
-        let mut h = Host::new(report.target.clone());
-        h.file = Some(f.clone());
-        h.state = HostState::Done(Box::new(report));
-        hosts.push(h);
-    }
-    let mut model = Model::new(targets, now);
-    model.hosts.extend(hosts);
-    model.refresh_view();
-    Ok(model)
-}
 
 #[cfg(test)]
 mod tests {

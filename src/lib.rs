@@ -40,6 +40,7 @@ pub mod inspect;
 pub mod lab;
 pub mod probe;
 pub mod report;
+pub mod run;
 pub mod target;
 #[doc(hidden)]
 pub mod testkit;

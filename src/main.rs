@@ -110,7 +110,7 @@ async fn run_lab(args: certscope::cli::LabArgs) -> i32 {
 
 /// Validate the targets and options, then run the TUI until the user quits.
 async fn open_tui(targets: &[String], args: &certscope::cli::ProbeArgs) -> i32 {
-    let plan = match certscope::check::plan(targets, args) {
+    let plan = match certscope::cli::config(targets, args) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("certscope: error: {e}");
@@ -137,7 +137,7 @@ async fn open_files(
     targets: &[String],
     args: &certscope::cli::ProbeArgs,
 ) -> i32 {
-    let (model, plan, settings) = match certscope::inspect::tui_setup(files, targets, args) {
+    let (model, plan, settings) = match certscope::tui::setup::tui_setup(files, targets, args) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("certscope: error: {e}");

@@ -1,5 +1,6 @@
 //! Building blocks for tests and benchmarks: a small in-process PKI and
 //! reports made by the real engine from it. Not part of the stable API.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test harness only (doc-hidden)
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -128,6 +129,7 @@ pub fn observation(target: &str, chain: Vec<Vec<u8>>, now: i64) -> Observation {
         label: None,
         fetches: Vec::new(),
         revocation_checked: false,
+        staple_checked: None,
     }
 }
 

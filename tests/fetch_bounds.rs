@@ -8,6 +8,7 @@
 //! server presenting the leaf, and a tiny tokio HTTP server. Each server is
 //! one task (its connections live in a `JoinSet` it owns), aborted at the
 //! end of the test, also when it fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::io::Read;
 use std::path::Path;

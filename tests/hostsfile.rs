@@ -2,6 +2,7 @@
 //! `labels` against the built-in lab, one-line errors (exit 3) for unknown
 //! keys and bad values, and the default file under `$XDG_CONFIG_HOME`.
 //! Every child process is bounded in time and killed when it overruns.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! (Content-Length, chunked, EOF), redirects, statuses, the size cap, the
 //! whole-fetch timeout and POST. Every server runs in one task that the test
 //! aborts at the end; every test is bounded with `tokio::time::timeout`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::future::Future;
 use std::sync::Arc;

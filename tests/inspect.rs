@@ -6,6 +6,7 @@
 //!
 //! The `openssl` binary is required: without it these tests fail rather
 //! than silently pass. Every child process is bounded in time.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 
@@ -550,7 +551,7 @@ fn tui_file_rows_are_diagnosed_before_the_terminal_opens() {
     args.sni = Some("inspect.test".into());
     let files = [pki.file("good.pem"), pki.file("reversed.pem")];
     let (mut model, plan, _settings) =
-        certscope::inspect::tui_setup(&files, &[], &args).expect("the files load");
+        certscope::tui::setup::tui_setup(&files, &[], &args).expect("the files load");
     assert!(plan.targets.is_empty());
     assert_eq!(model.hosts.len(), 2);
     for (h, f) in model.hosts.iter().zip(&files) {
@@ -581,7 +582,7 @@ fn tui_file_rows_are_diagnosed_before_the_terminal_opens() {
 
     // A bad file is an error naming it, before any terminal.
     fs::write(pki.file("empty.pem"), "").unwrap();
-    let err = certscope::inspect::tui_setup(&[pki.file("empty.pem")], &[], &args)
+    let err = certscope::tui::setup::tui_setup(&[pki.file("empty.pem")], &[], &args)
         .err()
         .expect("an empty file is refused");
     assert!(err.to_string().contains("empty.pem"), "{err}");

@@ -1,6 +1,7 @@
 //! Real handshakes against the built-in lab, each followed by the AIA and
 //! revocation fetches `certscope check` makes: every scenario must produce
 //! exactly the expected findings (code, severity, blamed certificate).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::time::Duration;
 

@@ -2,11 +2,11 @@
 //! come from (CRL, OCSP, staple), the reasons, the chain entry fetched from
 //! AIA, what `--no-revocation` / `--no-aia` change, and that a dead
 //! responder costs no more than the timeout.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use certscope::check::{Plan, plan};
+use certscope::cli::config;
 use certscope::diagnose::revocation::RevState;
 use certscope::diagnose::{DiagnoseOptions, diagnose};
 use certscope::fetch::{EnrichOptions, FetchCache, enrich};
@@ -15,6 +15,7 @@ use certscope::probe::{ProbeOptions, probe};
 use certscope::report::finding::{Severity, Status};
 use certscope::report::observation::{FetchKind, Observation};
 use certscope::report::{Report, Source};
+use certscope::run::Engine;
 use certscope::target::{ResolveRule, Target};
 use certscope::x509::trust::{AnchorOrigin, TrustStore};
 
@@ -42,7 +43,7 @@ fn target(lab: &Lab, id: &str) -> Target {
     target
 }
 
-/// Probe + enrich (as `Plan::observe`) + diagnose; also returns the
+/// Probe + enrich (as `Engine::observe`) + diagnose; also returns the
 /// observation and how long the enrichment took.
 async fn check_with(
     lab: &Lab,
@@ -288,7 +289,7 @@ async fn stale_crl_and_dead_responder_are_unknown() {
     lab.shutdown();
 }
 
-/// The real `Plan` (as `certscope check` builds it), with and without
+/// The real engine (as `certscope check` builds it), with and without
 /// `--no-revocation`.
 async fn plan_check(lab: &Lab, id: &str, no_revocation: bool) -> Report {
     let t = lab.get(id).expect("scenario");
@@ -300,12 +301,11 @@ async fn plan_check(lab: &Lab, id: &str, no_revocation: bool) -> Report {
         args.resolve
             .push(ResolveRule::parse(&rule).expect("rule parses"));
     }
-    let plan: Arc<Plan> = Arc::new(plan(&[t.target()], &args).expect("plan"));
-    let target = plan.targets[0].clone();
-    tokio::time::timeout(Duration::from_secs(10), plan.check(0, target))
+    let engine = Engine::new(config(&[t.target()], &args).expect("config"));
+    let target = engine.config.targets[0].clone();
+    tokio::time::timeout(Duration::from_secs(10), engine.check_index(0, &target))
         .await
         .expect("check in time")
-        .expect("a report")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,6 +2,7 @@
 //! graph (each file a module, edges from `crate::`, `self::` and `super::`
 //! paths in non-test code) has no cycle, and the engine imports no mode,
 //! no CLI and no terminal crate.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -4,6 +4,7 @@
 //!
 //! The `openssl` binary is required: without it these tests fail (CI
 //! installs it) rather than silently pass.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

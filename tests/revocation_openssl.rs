@@ -8,6 +8,7 @@
 //! The `openssl` and `python3` commands are required: without them these
 //! tests fail (CI installs both) rather than silently pass. Every child
 //! process is killed and reaped by a guard, and every wait is bounded.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

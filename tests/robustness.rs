@@ -1,5 +1,6 @@
 //! Hostile servers: whatever bytes a peer sends, the probe ends within its
 //! timeout with a classified result, and diagnosis never panics.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::time::Duration;
 

@@ -1,6 +1,7 @@
 //! Rule tables over certificates made in-process, judged at fixed instants:
 //! clock edges one second either side of notBefore/notAfter, the expiry
 //! window, lifetime limits, and the name-matching cases.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use certscope::diagnose::{DiagnoseOptions, diagnose};
 use certscope::report::Report;

@@ -6,6 +6,7 @@
 //!
 //! Python's aiosmtpd is required: without it that test fails (CI installs
 //! `python3-aiosmtpd`) rather than silently passes.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;

@@ -1,5 +1,6 @@
 //! Runs scripts/tui-smoke.sh: `certscope demo` driven in a real tmux pane
 //! (needs tmux and python3; CI installs them).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::process::Command;
 

@@ -1,5 +1,6 @@
 //! The TUI without a terminal: keys and probe results through `update`,
 //! asserting the model and the effects.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use certscope::report::finding::Status;
 use certscope::report::observation::ConnCode;

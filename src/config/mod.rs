@@ -5,3 +5,50 @@
 //! any mode: the command line is turned into this by `cli`.
 
 pub mod hostsfile;
+
+use std::sync::Arc;
+
+use crate::diagnose::DiagnoseOptions;
+use crate::fetch::EnrichOptions;
+use crate::probe::ProbeOptions;
+use crate::target::Target;
+use crate::x509::trust::TrustStore;
+
+/// Bad input: one line for the user, exit code 3.
+#[derive(Debug)]
+pub struct InputError(pub String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Everything a run needs, validated: what the engine receives.
+#[derive(Clone)]
+pub struct Config {
+    pub targets: Vec<Target>,
+    /// The command line's store (`--trust-store` plus `--ca-file`): for
+    /// command-line targets and hosts added later in the TUI.
+    pub trust: Arc<TrustStore>,
+    /// Each target's store, parallel to `targets` (hosts-file targets may
+    /// add CA files); identical stores are one `Arc`.
+    pub trust_for: Vec<Arc<TrustStore>>,
+    pub probe: ProbeOptions,
+    pub diagnose: DiagnoseOptions,
+    /// `--at`: judge at this instant instead of each probe's start.
+    pub at: Option<i64>,
+    /// At most this many targets in flight at once.
+    pub concurrency: usize,
+    /// AIA and revocation fetching after each handshake.
+    pub enrich: EnrichOptions,
+}
+
+impl Config {
+    /// The trust store for target `i` (the shared one past the listed targets).
+    pub fn trust_at(&self, i: usize) -> &Arc<TrustStore> {
+        self.trust_for.get(i).unwrap_or(&self.trust)
+    }
+}

@@ -16,8 +16,7 @@ use crate::diagnose::revocation::{IssuerKey, RevState};
 use crate::report::finding::{Code, Finding, Severity, Status, sort_findings};
 use crate::report::observation::{ConnCode, FetchKind, Observation};
 use crate::report::{ChainEntry, Report, Source};
-use crate::x509::cert::CertInfo;
-use crate::x509::chain::{self, PathEnd};
+use crate::x509::chain::{Chain, PathEnd};
 use crate::x509::trust::TrustStore;
 
 pub use ctx::{Ctx, DiagnoseOptions};
@@ -44,8 +43,39 @@ fn conn_title(c: Code) -> &'static str {
     }
 }
 
-/// Diagnose one observation at instant `now` (unix seconds).
+/// Diagnose one observation at instant `now` (unix seconds), parsing its
+/// certificates (and those its AIA fetches brought) here.
 pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &DiagnoseOptions) -> Report {
+    let mut chain = chain_of(obs);
+    diagnose_chain(obs, &mut chain, trust, now, opts)
+}
+
+/// The parsed chain of an observation: what was presented, then the
+/// certificates its AIA fetches brought (for observations that did not
+/// come through the fetch stage with their chain).
+pub fn chain_of(obs: &Observation) -> Chain {
+    let mut chain = Chain::parse(&obs.chain);
+    if chain.leaf_parsed {
+        for f in obs.fetches.iter().filter(|f| f.kind == FetchKind::Aia) {
+            if let Ok(body) = &f.result
+                && let Ok(ders) = crate::x509::bundle::certs_from_body(body)
+            {
+                chain.extend_fetched(&ders, &f.url);
+            }
+        }
+    }
+    chain
+}
+
+/// Diagnose one observation whose certificates are already parsed in
+/// `chain` (the runner's path: parsed once, extended by AIA, walked once).
+pub fn diagnose_chain(
+    obs: &Observation,
+    chain: &mut Chain,
+    trust: &TrustStore,
+    now: i64,
+    opts: &DiagnoseOptions,
+) -> Report {
     let name = obs.target.verify_name();
     let connect = match obs.target.connect_addr {
         Some(ip) if ip.is_ipv6() => format!("[{ip}]:{}", obs.target.port),
@@ -79,21 +109,18 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
         });
     }
 
-    // Parse what was presented; unparsable certificates are reported and left out.
-    let mut certs = Vec::new();
-    for (i, der) in obs.chain.iter().enumerate() {
-        match CertInfo::from_der(der) {
-            Ok(c) => certs.push(c),
-            Err(e) => findings.push(Finding {
-                code: Code::VerificationFailed,
-                severity: Severity::Critical,
-                cert: None,
-                title: format!("Certificate #{i} as sent cannot be parsed"),
-                detail: format!("Certificate #{i} in the order the server sent them is not a valid X.509 certificate: {e}. No client will accept it."),
-                clients: crate::diagnose::clients::clients(Code::VerificationFailed, i > 0),
-                fix: crate::diagnose::fix::steps(Code::VerificationFailed, &fix, &Facts::default()),
-            }),
-        }
+    // Unparsable certificates are reported and left out.
+    for (i, e) in &chain.unparsable {
+        let i = *i;
+        findings.push(Finding {
+            code: Code::VerificationFailed,
+            severity: Severity::Critical,
+            cert: None,
+            title: format!("Certificate #{i} as sent cannot be parsed"),
+            detail: format!("Certificate #{i} in the order the server sent them is not a valid X.509 certificate: {e}. No client will accept it."),
+            clients: crate::diagnose::clients::clients(Code::VerificationFailed, i > 0),
+            fix: crate::diagnose::fix::steps(Code::VerificationFailed, &fix, &Facts::default()),
+        });
     }
 
     let mut report = Report {
@@ -112,12 +139,7 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
         error: obs.error.clone(),
         reproduce: fix.reproduce(),
     };
-    if certs.is_empty()
-        || obs
-            .chain
-            .first()
-            .is_some_and(|d| CertInfo::from_der(d).is_err())
-    {
+    if chain.certs.is_empty() || !chain.leaf_parsed {
         if obs.error.is_none() && findings.is_empty() {
             findings.push(Finding {
                 code: Code::HandshakeFailed,
@@ -134,7 +156,7 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
         } else {
             Status::Critical
         };
-        report.chain = certs
+        report.chain = std::mem::take(&mut chain.certs)
             .into_iter()
             .map(|info| ChainEntry {
                 info,
@@ -148,26 +170,19 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
         return report;
     }
 
-    // Certificates fetched from AIA caIssuers URLs follow the presented ones.
-    let presented = certs.len();
-    let mut aia_urls: Vec<String> = Vec::new();
-    for f in obs.fetches.iter().filter(|f| f.kind == FetchKind::Aia) {
-        let Ok(body) = &f.result else { continue };
-        let Ok(ders) = crate::x509::bundle::certs_from_body(body) else {
-            continue;
-        };
-        for d in ders {
-            if let Ok(c) = CertInfo::from_der(&d)
-                && !certs.iter().any(|x| x.der == c.der)
-            {
-                certs.push(c);
-                aia_urls.push(f.url.clone());
-            }
-        }
-    }
-    let walk = chain::walk(&certs, presented, trust);
+    // webpki's verdict first: on a valid chain it verifies each link once
+    // and hands the results to the walk (no second verification).
+    let algs = crate::x509::provider()
+        .signature_verification_algorithms
+        .all;
+    let webpki = chain.webpki_verdict(&obs.chain, trust, algs, now);
+    let Some(walk) = chain.walk(trust).cloned() else {
+        return report;
+    };
+    let presented = chain.presented;
+    let certs = &chain.certs;
     let ctx = Ctx {
-        certs: &certs,
+        certs,
         trust,
         now,
         opts,
@@ -185,7 +200,7 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
     rules::constraint_findings(&ctx, &mut findings);
     rules::order_findings(&ctx, &mut findings);
     let revocation = revocation_findings(&ctx, &mut findings);
-    rules::webpki_cross_check(&ctx, &obs.chain, &mut findings);
+    rules::webpki_cross_check(&ctx, &obs.chain, webpki, &mut findings);
 
     // The chain as the report shows it: what was sent, then the store anchor.
     let mut path: Vec<usize> = ctx.walk.path.clone();
@@ -204,7 +219,7 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
             revocation,
             fetched_from: i
                 .checked_sub(presented)
-                .and_then(|k| aia_urls.get(k).cloned()),
+                .and_then(|k| chain.fetched_from.get(k).cloned()),
         })
         .collect();
     if let PathEnd::Anchored { anchor, sent_as } = &ctx.walk.end {
@@ -215,9 +230,7 @@ pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &Diagnose
                 let already = path.first().is_some_and(|_| {
                     ctx.walk.path.len() == 1 && trust.contains(&certs[0]).is_some()
                 });
-                if let Some(info) = a
-                    .and_then(|a| a.der.as_deref())
-                    .and_then(|d| CertInfo::from_der(d).ok())
+                if let Some(info) = a.and_then(|a| a.cert())
                     && !already
                 {
                     chain.push(ChainEntry {

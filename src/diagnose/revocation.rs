@@ -4,7 +4,7 @@
 
 use crate::diagnose::fix::Facts;
 use crate::report::finding::{Code, Finding, Severity};
-use crate::report::observation::{Fetch, FetchKind, Observation};
+use crate::report::observation::{Checked, Fetch, FetchKind, Observation};
 use crate::report::rfc3339;
 use crate::x509::cert::CertInfo;
 use crate::x509::crl::{self, CrlVerdict};
@@ -82,24 +82,20 @@ pub fn judge_cert(
     if let Some(s) = staple {
         evidence.push(Evidence {
             source: "OCSP staple".into(),
-            verdict: from_ocsp(ocsp::check(
-                s,
-                cert,
-                issuer.subject_raw,
-                issuer.spki_der,
-                now,
-            )),
+            verdict: from_ocsp(match &obs.staple_checked {
+                // Checked once by the fetch stage at this instant.
+                Some((at, v)) if *at == now => v.clone(),
+                _ => ocsp::check(s, cert, issuer.subject_raw, issuer.spki_der, now),
+            }),
         });
     }
     for f in fetched(obs, FetchKind::Crl, cert) {
         let verdict = match &f.result {
-            Ok(body) => from_crl(crl::check(
-                body,
-                cert,
-                issuer.subject_raw,
-                issuer.spki_der,
-                now,
-            )),
+            Ok(body) => from_crl(match &f.checked {
+                // Checked once by the fetch stage at this instant.
+                Some((at, Checked::Crl(v))) if *at == now => v.clone(),
+                _ => crl::check(body, cert, issuer.subject_raw, issuer.spki_der, now),
+            }),
             Err(e) => Verdict::Unusable(format!("fetching it failed: {e}")),
         };
         evidence.push(Evidence {
@@ -109,13 +105,10 @@ pub fn judge_cert(
     }
     for f in fetched(obs, FetchKind::Ocsp, cert) {
         let verdict = match &f.result {
-            Ok(body) => from_ocsp(ocsp::check(
-                body,
-                cert,
-                issuer.subject_raw,
-                issuer.spki_der,
-                now,
-            )),
+            Ok(body) => from_ocsp(match &f.checked {
+                Some((at, Checked::Ocsp(v))) if *at == now => v.clone(),
+                _ => ocsp::check(body, cert, issuer.subject_raw, issuer.spki_der, now),
+            }),
             Err(e) => Verdict::Unusable(format!("the query failed: {e}")),
         };
         evidence.push(Evidence {
@@ -255,7 +248,10 @@ pub fn staple_findings(
         Some(staple) => {
             let text = match issuer {
                 None => "a stapled OCSP response that cannot be verified (the issuer is unknown)".to_string(),
-                Some(k) => match ocsp::check(staple, leaf, k.subject_raw, k.spki_der, ctx.now) {
+                Some(k) => match match &obs.staple_checked {
+                    Some((at, v)) if *at == ctx.now => v.clone(),
+                    _ => ocsp::check(staple, leaf, k.subject_raw, k.spki_der, ctx.now),
+                } {
                     OcspVerdict::Good { produced_at, next_update, .. } => format!(
                         "a valid stapled OCSP response: good, produced {}{}",
                         crate::diagnose::rules::when(produced_at - ctx.now),

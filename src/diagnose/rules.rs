@@ -1,7 +1,7 @@
 //! The diagnosis rules. Each function looks at one aspect of the chain and
 //! pushes every finding it sees, each blaming the certificate at fault.
 
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName};
 
 use crate::diagnose::ctx::Ctx;
 use crate::diagnose::fix::Facts;
@@ -666,34 +666,22 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
 
 /// Cross-check with webpki: if it refuses the chain and no critical finding
 /// explains why, say so rather than report "ok".
-pub fn webpki_cross_check(ctx: &Ctx, ders: &[Vec<u8>], out: &mut Vec<Finding>) {
+pub fn webpki_cross_check(
+    ctx: &Ctx,
+    ders: &[Vec<u8>],
+    path: Result<(), webpki::Error>,
+    out: &mut Vec<Finding>,
+) {
     if out.iter().any(|f| f.severity == Severity::Critical) {
         return;
     }
     let Some(leaf_der) = ders.first() else { return };
     let leaf = CertificateDer::from(leaf_der.as_slice());
-    let inter: Vec<CertificateDer<'_>> = ders[1..]
-        .iter()
-        .map(|d| CertificateDer::from(d.as_slice()))
-        .collect();
-    let anchors = ctx.trust.webpki_anchors();
-    let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(ctx.now.max(0) as u64));
-    let algs = crate::probe::provider()
-        .signature_verification_algorithms
-        .all;
-    let result = webpki::EndEntityCert::try_from(&leaf).and_then(|ee| {
-        ee.verify_for_usage(
-            algs,
-            &anchors,
-            &inter,
-            time,
-            webpki::KeyUsage::server_auth(),
-            None,
-            None,
-        )?;
+    let result = path.and_then(|()| {
         if ctx.opts.skip_name {
             return Ok(());
         }
+        let ee = webpki::EndEntityCert::try_from(&leaf)?;
         let name = ServerName::try_from(ctx.name.as_str())
             .map_err(|_| webpki::Error::MalformedDnsIdentifier)?;
         ee.verify_is_valid_for_subject_name(&name)

@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
 
 use crate::fetch::http::Limits;
-use crate::report::observation::{Fetch, FetchError, FetchKind, Observation};
+use crate::report::observation::{Checked, Fetch, FetchError, FetchKind, Observation};
 use crate::x509::cert::CertInfo;
-use crate::x509::chain::{self, PathEnd};
+use crate::x509::chain::{Chain, PathEnd};
 use crate::x509::crl::{self, CrlVerdict};
 use crate::x509::ocsp::{self, OcspVerdict};
 use crate::x509::trust::TrustStore;
@@ -36,6 +36,9 @@ pub struct EnrichOptions {
     pub aia_max: usize,
     pub crl_max: usize,
     pub ocsp_max: usize,
+    /// `--at`: judge CRL and OCSP answers at this instant (default: the
+    /// probe's start), the same instant the diagnosis uses.
+    pub at: Option<i64>,
 }
 
 impl Default for EnrichOptions {
@@ -47,6 +50,7 @@ impl Default for EnrichOptions {
             aia_max: 1 << 20,
             crl_max: 20 << 20,
             ocsp_max: 1 << 20,
+            at: None,
         }
     }
 }
@@ -91,74 +95,60 @@ fn ms(d: Duration) -> u64 {
     d.as_millis().min(u128::from(u64::MAX)) as u64
 }
 
-fn parse_all(obs: &Observation) -> Vec<CertInfo> {
-    let mut certs: Vec<CertInfo> = obs
-        .chain
-        .iter()
-        .filter_map(|d| CertInfo::from_der(d).ok())
-        .collect();
-    for f in obs.fetches.iter().filter(|f| f.kind == FetchKind::Aia) {
-        if let Ok(body) = &f.result
-            && let Ok(ders) = crate::x509::bundle::certs_from_body(body)
-        {
-            for d in ders {
-                if let Ok(c) = CertInfo::from_der(&d)
-                    && !certs.iter().any(|x| x.der == c.der)
-                {
-                    certs.push(c);
-                }
-            }
-        }
-    }
-    certs
-}
-
 fn http_url(urls: &[String]) -> Option<&String> {
     urls.iter()
         .find(|u| u.to_ascii_lowercase().starts_with("http://"))
 }
 
-/// Fetch what `obs`'s certificates point at (see the module docs).
+/// Fetch what `obs`'s certificates point at (see the module docs). Parses
+/// the chain itself; the runner uses [`enrich_chain`] with the chain it
+/// already holds.
 pub async fn enrich(
     obs: &mut Observation,
     trust: &TrustStore,
     opts: &EnrichOptions,
     cache: &FetchCache,
 ) {
-    if obs.chain.is_empty() {
-        return;
-    }
-    let presented = obs
-        .chain
-        .iter()
-        .filter(|d| CertInfo::from_der(d).is_ok())
-        .count();
-    if presented == 0 {
+    let mut chain = Chain::parse(&obs.chain);
+    enrich_chain(obs, &mut chain, trust, opts, cache).await;
+}
+
+/// Fetch what the certificates of `chain` point at: AIA issuers extend
+/// `chain` (each parsed once), and each CRL or OCSP answer is checked once,
+/// its verdict handed on in the [`Fetch`] for the diagnosis.
+pub async fn enrich_chain(
+    obs: &mut Observation,
+    chain: &mut Chain,
+    trust: &TrustStore,
+    opts: &EnrichOptions,
+    cache: &FetchCache,
+) {
+    if chain.certs.is_empty() {
         return;
     }
     if opts.aia {
         // Up to 3 hops, all within one `timeout`.
         let deadline = Instant::now() + opts.timeout;
         for _ in 0..3 {
-            let certs = parse_all(obs);
-            let walk = chain::walk(&certs, presented, trust);
+            let Some(walk) = chain.walk(trust) else { break };
             let PathEnd::IssuerMissing { top } = walk.end else {
                 break;
             };
             if walk.bad_signature.is_some() {
                 break;
             }
-            let Some(c) = certs.get(top) else { break };
-            let Some(url) = http_url(&c.aia_ca_issuers) else {
+            let Some(c) = chain.certs.get(top) else { break };
+            let Some(url) = http_url(&c.aia_ca_issuers).cloned() else {
                 break;
             };
             if obs
                 .fetches
                 .iter()
-                .any(|f| f.kind == FetchKind::Aia && &f.url == url)
+                .any(|f| f.kind == FetchKind::Aia && f.url == url)
             {
                 break;
             }
+            let for_cert = c.sha256.clone();
             let t = Instant::now();
             let left = deadline.saturating_duration_since(t);
             let result = if left.is_zero() {
@@ -166,7 +156,7 @@ pub async fn enrich(
             } else {
                 cache
                     .get(
-                        url,
+                        &url,
                         None,
                         Limits {
                             timeout: left,
@@ -175,18 +165,24 @@ pub async fn enrich(
                     )
                     .await
             };
+            if let Ok(body) = &result
+                && let Ok(ders) = crate::x509::bundle::certs_from_body(body)
+            {
+                chain.extend_fetched(&ders, &url);
+            }
             obs.fetches.push(Fetch {
                 kind: FetchKind::Aia,
-                url: url.clone(),
-                for_cert: c.sha256.clone(),
+                url,
+                for_cert,
                 result,
                 elapsed_ms: ms(t.elapsed()),
+                checked: None,
             });
         }
     }
     if opts.revocation {
         obs.revocation_checked = true;
-        revocation(obs, trust, presented, opts, cache).await;
+        revocation(obs, chain, trust, opts, cache).await;
     }
 }
 
@@ -200,15 +196,18 @@ struct Subject {
 
 async fn revocation(
     obs: &mut Observation,
+    chain: &mut Chain,
     trust: &TrustStore,
-    presented: usize,
     opts: &EnrichOptions,
     cache: &FetchCache,
 ) {
     let deadline = Instant::now() + opts.timeout;
-    let now = obs.started_at;
-    let certs = parse_all(obs);
-    let walk = chain::walk(&certs, presented, trust);
+    let now = opts.at.unwrap_or(obs.started_at);
+    let Some(walk) = chain.walk(trust) else {
+        return;
+    };
+    let walk = walk.clone();
+    let certs = &chain.certs;
     let mut subjects = Vec::new();
     for (k, &i) in walk.path.iter().enumerate() {
         let c = &certs[i];
@@ -228,13 +227,14 @@ async fn revocation(
         let Some((issuer_subject, issuer_spki)) = issuer else {
             continue;
         };
-        let staple_ok = i == 0
-            && obs.ocsp_stapled.as_deref().is_some_and(|s| {
-                matches!(
-                    ocsp::check(s, c, &issuer_subject, &issuer_spki, now),
-                    OcspVerdict::Good { .. } | OcspVerdict::Revoked { .. }
-                )
-            });
+        let mut staple_ok = false;
+        if i == 0
+            && let Some(s) = obs.ocsp_stapled.as_deref()
+        {
+            let v = ocsp::check(s, c, &issuer_subject, &issuer_spki, now);
+            staple_ok = matches!(v, OcspVerdict::Good { .. } | OcspVerdict::Revoked { .. });
+            obs.staple_checked = Some((now, v));
+        }
         subjects.push(Subject {
             cert: c.clone(),
             issuer_subject,
@@ -303,11 +303,11 @@ async fn lookup(
                     .await
             }
         };
+        let mut checked = None;
         if let Ok(body) = &result {
-            usable = matches!(
-                crl::check(body, &s.cert, &s.issuer_subject, &s.issuer_spki, now),
-                CrlVerdict::Good { .. } | CrlVerdict::Revoked { .. }
-            );
+            let v = crl::check(body, &s.cert, &s.issuer_subject, &s.issuer_spki, now);
+            usable = matches!(v, CrlVerdict::Good { .. } | CrlVerdict::Revoked { .. });
+            checked = Some((now, Checked::Crl(v)));
         }
         fetches.push(Fetch {
             kind: FetchKind::Crl,
@@ -315,6 +315,7 @@ async fn lookup(
             for_cert: s.cert.sha256.clone(),
             result,
             elapsed_ms: ms(t.elapsed()),
+            checked,
         });
     }
     if !usable && let Some(url) = http_url(&s.cert.aia_ocsp) {
@@ -341,12 +342,25 @@ async fn lookup(
                 }
             },
         };
+        let checked = result.as_ref().ok().map(|body| {
+            (
+                now,
+                Checked::Ocsp(ocsp::check(
+                    body,
+                    &s.cert,
+                    &s.issuer_subject,
+                    &s.issuer_spki,
+                    now,
+                )),
+            )
+        });
         fetches.push(Fetch {
             kind: FetchKind::Ocsp,
             url: url.clone(),
             for_cert: s.cert.sha256.clone(),
             result,
             elapsed_ms: ms(t.elapsed()),
+            checked,
         });
     }
     fetches

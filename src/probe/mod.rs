@@ -41,11 +41,7 @@ impl Default for ProbeOptions {
     }
 }
 
-/// The one crypto provider certscope uses (ring). Kept in one place: rustls
-/// 0.24 moves providers into their own crates.
-pub fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
+pub use crate::x509::provider;
 
 #[derive(Debug, Default)]
 struct Captured {
@@ -344,6 +340,7 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Observation {
         label: None,
         fetches: Vec::new(),
         revocation_checked: false,
+        staple_checked: None,
     };
     let addrs = match resolve(target, opts.timeout).await {
         Ok(a) => a,

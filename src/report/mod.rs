@@ -242,6 +242,12 @@ pub fn json_document(reports: &[Report]) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
+/// One result of a `--format json` document, pretty-printed.
+pub fn json_pretty(report: &Report) -> String {
+    serde_json::to_string_pretty(&report.to_json())
+        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
 /// One `--format jsonl` line.
 pub fn json_line(report: &Report) -> String {
     serde_json::to_string(&report.to_json()).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))

@@ -109,6 +109,16 @@ pub struct Fetch {
     pub for_cert: String,
     pub result: Result<Vec<u8>, FetchError>,
     pub elapsed_ms: u64,
+    /// The answer checked once (signature, issuer, times) at an instant,
+    /// by the fetch stage; the diagnosis uses it at that same instant.
+    pub checked: Option<(i64, Checked)>,
+}
+
+/// A CRL or OCSP answer checked against the certificate it was fetched for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked {
+    Crl(crate::x509::crl::CrlVerdict),
+    Ocsp(crate::x509::ocsp::OcspVerdict),
 }
 
 /// Everything one probe of one target saw.
@@ -134,4 +144,6 @@ pub struct Observation {
     pub fetches: Vec<Fetch>,
     /// Whether revocation was looked up (`false` with `--no-revocation`).
     pub revocation_checked: bool,
+    /// The stapled response checked once at an instant (see `Fetch::checked`).
+    pub staple_checked: Option<(i64, crate::x509::ocsp::OcspVerdict)>,
 }

@@ -158,13 +158,20 @@ pub fn render(r: &Report, color: bool) -> String {
 /// One line counting targets per status.
 pub fn summary(reports: &[Report]) -> String {
     let count = |s: Status| reports.iter().filter(|r| r.status == s).count();
-    format!(
-        "{} targets: {} ok, {} warning, {} critical, {} error",
-        reports.len(),
+    summary_of(&[
         count(Status::Ok),
         count(Status::Warning),
         count(Status::Critical),
-        count(Status::Error)
+        count(Status::Error),
+    ])
+}
+
+/// The summary line from counts: [ok, warning, critical, error].
+pub fn summary_of(counts: &[usize; 4]) -> String {
+    let [ok, warning, critical, error] = *counts;
+    format!(
+        "{} targets: {ok} ok, {warning} warning, {critical} critical, {error} error",
+        ok + warning + critical + error
     )
 }
 

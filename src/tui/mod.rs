@@ -9,5 +9,6 @@ pub mod keys;
 pub mod log;
 pub mod model;
 pub mod runtime;
+pub mod setup;
 pub mod ui;
 pub mod update;

@@ -16,15 +16,15 @@ use crossterm::terminal::{
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::clipboard::Clipboard;
 use super::log::log;
 use super::model::{AddDefaults, HostState, Model};
 use super::update::{self, Action, Effect};
-use crate::check::Plan;
-use crate::diagnose::diagnose;
+use crate::config::Config;
+use crate::run::Engine;
 
 /// Puts the terminal in TUI mode and always restores it: on drop, on error
 /// and on panic.
@@ -74,8 +74,7 @@ fn now_unix() -> i64 {
 
 /// Runs probes for the TUI: bounded concurrency, cancellable per host.
 struct Prober {
-    plan: Arc<Plan>,
-    sem: Arc<Semaphore>,
+    engine: Arc<Engine>,
     tx: mpsc::UnboundedSender<Action>,
     running: HashMap<usize, AbortHandle>,
     /// How `--file` hosts are re-read and diagnosed.
@@ -101,20 +100,23 @@ impl Prober {
 
     fn spawn(&mut self, host: usize, generation: u64, target: crate::target::Target) {
         self.cancel(host);
-        let plan = self.plan.clone();
-        let sem = self.sem.clone();
-        let tx = self.tx.clone();
-        let inner = tokio::spawn(async move {
-            let _permit = sem.acquire_owned().await.ok();
-            let _ = tx.send(Action::ProbeStarted { host, generation });
-            let obs = plan.observe(host, &target).await;
-            let now = plan.at.unwrap_or(obs.started_at);
-            let p = plan.clone();
-            tokio::task::spawn_blocking(move || diagnose(&obs, p.trust_at(host), now, &p.diagnose))
-                .await
-                .map_err(|e| format!("internal error while diagnosing: {e}"))
-        });
-        self.deliver(host, generation, inner);
+        let trust = self.engine.config.trust_at(host).clone();
+        let (start_tx, done_tx) = (self.tx.clone(), self.tx.clone());
+        let handle = self.engine.spawn(
+            target,
+            trust,
+            move || {
+                let _ = start_tx.send(Action::ProbeStarted { host, generation });
+            },
+            move |report| {
+                let _ = done_tx.send(Action::ProbeFinished {
+                    host,
+                    generation,
+                    report: Box::new(report),
+                });
+            },
+        );
+        self.running.insert(host, handle);
     }
 
     /// Keep `inner` cancellable under `host`, and send its result (tagged
@@ -158,17 +160,17 @@ impl Prober {
 }
 
 /// Run the TUI until the user quits. Returns the process exit code.
-pub async fn run(plan: Plan, add_defaults: AddDefaults) -> Result<i32, String> {
+pub async fn run(plan: Config, add_defaults: AddDefaults) -> Result<i32, String> {
     let model = Model::new(plan.targets.clone(), now_unix());
     let files = Arc::new(crate::inspect::Settings::from_plan(&plan, None));
     run_model(model, plan, add_defaults, files).await
 }
 
 /// Run the TUI on a prepared model (e.g. with `--file` hosts already
-/// diagnosed, see [`crate::inspect::tui_model`]) until the user quits.
+/// diagnosed, see [`crate::tui::setup::tui_model`]) until the user quits.
 pub async fn run_model(
     mut model: Model,
-    plan: Plan,
+    plan: Config,
     add_defaults: AddDefaults,
     files: Arc<crate::inspect::Settings>,
 ) -> Result<i32, String> {
@@ -179,8 +181,7 @@ pub async fn run_model(
     model.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
     let mut prober = Prober {
-        sem: Arc::new(Semaphore::new(plan.concurrency.max(1))),
-        plan: Arc::new(plan),
+        engine: Arc::new(Engine::new(plan)),
         tx: tx.clone(),
         running: HashMap::new(),
         files,

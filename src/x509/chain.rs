@@ -152,3 +152,159 @@ fn anchor_index(trust: &TrustStore, a: &crate::x509::trust::Anchor) -> usize {
         .position(|x| std::ptr::eq(x, a))
         .unwrap_or(0)
 }
+
+/// The certificates of one observation, each parsed once: those presented
+/// (in the order sent, unparsable ones left out and listed), then those
+/// fetched from AIA, and the path built over them. The fetch stage extends
+/// it when AIA brings an issuer; the diagnosis reads it as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Chain {
+    /// Presented certificates that parsed (sent order), then fetched ones.
+    pub certs: Vec<CertInfo>,
+    /// `certs[..presented]` were sent.
+    pub presented: usize,
+    /// Presented certificates that could not be parsed: (index as sent, why).
+    pub unparsable: Vec<(usize, String)>,
+    /// Whether the first certificate sent (the leaf) parsed.
+    pub leaf_parsed: bool,
+    /// The AIA URL each fetched certificate came from (`certs[presented + k]`).
+    pub fetched_from: Vec<String>,
+    /// The walk over `certs`, made once and again only after an extension.
+    walk: Option<ChainWalk>,
+    /// webpki's verdict on the presented chain (without the name check)
+    /// at an instant, made once: `(instant, result)`.
+    webpki: Option<(i64, Result<(), webpki::Error>)>,
+}
+
+impl Chain {
+    /// Parse what was presented (leaf first), once.
+    pub fn parse(ders: &[Vec<u8>]) -> Chain {
+        let mut chain = Chain::default();
+        for (i, der) in ders.iter().enumerate() {
+            match CertInfo::from_der(der) {
+                Ok(c) => chain.certs.push(c),
+                Err(e) => chain.unparsable.push((i, e.to_string())),
+            }
+        }
+        chain.presented = chain.certs.len();
+        chain.leaf_parsed =
+            !ders.is_empty() && chain.unparsable.first().is_none_or(|(i, _)| *i != 0);
+        chain
+    }
+
+    /// Add the certificates an AIA URL served (each parsed once; ones
+    /// already held are skipped). Returns how many were new.
+    pub fn extend_fetched(&mut self, ders: &[Vec<u8>], url: &str) -> usize {
+        let mut added = 0;
+        for d in ders {
+            if self.certs.iter().any(|c| &c.der == d) {
+                continue;
+            }
+            if let Ok(c) = CertInfo::from_der(d) {
+                self.certs.push(c);
+                self.fetched_from.push(url.to_string());
+                added += 1;
+            }
+        }
+        if added > 0 {
+            self.walk = None;
+        }
+        added
+    }
+
+    /// The path over the certificates held, built on first use. `None`
+    /// when nothing parsed.
+    pub fn walk(&mut self, trust: &TrustStore) -> Option<&ChainWalk> {
+        if self.certs.is_empty() {
+            return None;
+        }
+        if self.walk.is_none() {
+            self.walk = Some(walk(&self.certs, self.presented, trust));
+        }
+        self.walk.as_ref()
+    }
+
+    /// The walk if it was made (see [`Chain::walk`]).
+    pub fn walked(&self) -> Option<&ChainWalk> {
+        self.walk.as_ref()
+    }
+
+    /// webpki's path validation of the presented certificates at `now`
+    /// (server-auth usage; no name check), made once per instant. On
+    /// success the links it verified are recorded on the certificates, so
+    /// the walk does not verify those signatures a second time.
+    pub fn webpki_verdict(
+        &mut self,
+        ders: &[Vec<u8>],
+        trust: &TrustStore,
+        algs: &[&dyn rustls::pki_types::SignatureVerificationAlgorithm],
+        now: i64,
+    ) -> Result<(), webpki::Error> {
+        if let Some((at, r)) = &self.webpki
+            && *at == now
+        {
+            return r.clone();
+        }
+        let r = self.run_webpki(ders, trust, algs, now);
+        self.webpki = Some((now, r.clone()));
+        r
+    }
+
+    fn run_webpki(
+        &self,
+        ders: &[Vec<u8>],
+        trust: &TrustStore,
+        algs: &[&dyn rustls::pki_types::SignatureVerificationAlgorithm],
+        now: i64,
+    ) -> Result<(), webpki::Error> {
+        use rustls::pki_types::{CertificateDer, UnixTime};
+        let Some(leaf_der) = ders.first() else {
+            return Err(webpki::Error::BadDer);
+        };
+        let leaf = CertificateDer::from(leaf_der.as_slice());
+        let inter: Vec<CertificateDer<'_>> = ders[1..]
+            .iter()
+            .map(|d| CertificateDer::from(d.as_slice()))
+            .collect();
+        let anchors = trust.webpki_anchors();
+        let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(now.max(0) as u64));
+        let ee = webpki::EndEntityCert::try_from(&leaf)?;
+        let path = ee.verify_for_usage(
+            algs,
+            &anchors,
+            &inter,
+            time,
+            webpki::KeyUsage::server_auth(),
+            None,
+            None,
+        )?;
+        // Hand the verified links on: child DER -> issuer SPKI.
+        let mids: Vec<CertificateDer<'_>> =
+            path.intermediate_certificates().map(|c| c.der()).collect();
+        let mut links: Vec<&[u8]> = vec![leaf_der.as_slice()];
+        links.extend(mids.iter().map(|d| d.as_ref()));
+        let anchor_spki = path.anchor().subject_public_key_info.as_ref();
+        let spki_of = |der: &[u8]| -> Option<Vec<u8>> {
+            self.certs
+                .iter()
+                .find(|c| c.der == der)
+                .map(|c| c.spki_der.clone())
+        };
+        for (k, child) in links.iter().enumerate() {
+            let issuer_spki = match links.get(k + 1) {
+                Some(parent) => spki_of(parent),
+                None => trust
+                    .anchors
+                    .iter()
+                    .find(|a| a.ta.subject_public_key_info.as_ref() == anchor_spki)
+                    .map(|a| a.spki_der.clone()),
+            };
+            if let (Some(spki), Some(c)) =
+                (issuer_spki, self.certs.iter().find(|c| c.der == *child))
+            {
+                c.note_verified_by(&spki);
+            }
+        }
+        Ok(())
+    }
+}

@@ -14,3 +14,13 @@ pub mod crl;
 pub mod names;
 pub mod ocsp;
 pub mod trust;
+
+/// The one crypto provider certscope uses (ring), built once per process.
+/// Kept in one place: rustls 0.24 moves providers into their own crates.
+pub fn provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
+    static PROVIDER: std::sync::OnceLock<std::sync::Arc<rustls::crypto::CryptoProvider>> =
+        std::sync::OnceLock::new();
+    PROVIDER
+        .get_or_init(|| std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .clone()
+}

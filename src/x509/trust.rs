@@ -80,6 +80,8 @@ pub struct Anchor {
     /// Full SubjectPublicKeyInfo DER with its outer SEQUENCE, comparable to
     /// `CertInfo::spki_der`.
     pub spki_der: Vec<u8>,
+    /// `der` parsed, once per run (a report shows the anchor of every path).
+    parsed: std::sync::OnceLock<Option<CertInfo>>,
 }
 
 impl Anchor {
@@ -98,6 +100,7 @@ impl Anchor {
             origin,
             subject_raw,
             spki_der,
+            parsed: std::sync::OnceLock::new(),
         }
     }
 
@@ -123,7 +126,9 @@ impl Anchor {
 
     /// The full certificate parsed, when known.
     pub fn cert(&self) -> Option<CertInfo> {
-        self.der.as_deref().and_then(|d| CertInfo::from_der(d).ok())
+        self.parsed
+            .get_or_init(|| self.der.as_deref().and_then(|d| CertInfo::from_der(d).ok()))
+            .clone()
     }
 }
 

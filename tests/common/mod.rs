@@ -9,7 +9,7 @@
 //!
 //! The commands are required: a test that cannot start one fails (CI
 //! installs `openssl` and `python3`) rather than silently passes.
-
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 #![allow(dead_code)]
 
 use std::fs;

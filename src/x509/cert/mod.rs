@@ -201,7 +201,45 @@ pub struct CertInfo {
     pub sha1: String,
     /// SHA-256 of the SPKI DER (a pin).
     pub spki_sha256: String,
+    /// Signature checks already made on this certificate, by issuer key:
+    /// each (certificate, key) pair is verified once however often the
+    /// chain is walked. Shared by clones; never part of equality.
+    pub(crate) sig_memo: SigMemo,
 }
+
+/// Results of [`CertInfo::signature_check`] by issuer SPKI (see `sig_memo`).
+#[derive(Clone, Default)]
+pub struct SigMemo(std::sync::Arc<std::sync::Mutex<Vec<MemoEntry>>>);
+
+/// (issuer SPKI DER, result).
+type MemoEntry = (Vec<u8>, SigCheck);
+
+impl SigMemo {
+    pub(crate) fn get(&self, spki: &[u8]) -> Option<SigCheck> {
+        let m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.iter().find(|(k, _)| k == spki).map(|(_, v)| *v)
+    }
+    pub(crate) fn put(&self, spki: &[u8], v: SigCheck) {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // A handful of candidate issuers per certificate; bounded anyway.
+        if m.len() < 64 && !m.iter().any(|(k, _)| k == spki) {
+            m.push((spki.to_vec(), v));
+        }
+    }
+}
+
+impl std::fmt::Debug for SigMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigMemo")
+    }
+}
+
+impl PartialEq for SigMemo {
+    fn eq(&self, _: &SigMemo) -> bool {
+        true
+    }
+}
+impl Eq for SigMemo {}
 
 // ---------------------------------------------------------------------------
 // OIDs
@@ -373,6 +411,7 @@ impl CertInfo {
             sha256: sha256_hex(der),
             sha1: sha1_hex(der),
             spki_sha256: sha256_hex(spki.raw),
+            sig_memo: SigMemo::default(),
         };
         for ext in x.extensions() {
             let summary = info.absorb_extension(ext);

@@ -70,8 +70,19 @@ impl CertInfo {
     /// a fallback for legacy RSA PKCS#1 v1.5 signatures ring refuses (MD5,
     /// keys under 2048 bits, 2047-bit moduli).
     pub fn signature_check(&self, issuer_spki_der: &[u8]) -> SigCheck {
-        std::panic::catch_unwind(|| self.signature_check_inner(issuer_spki_der))
-            .unwrap_or(SigCheck::Invalid)
+        if let Some(v) = self.sig_memo.get(issuer_spki_der) {
+            return v;
+        }
+        let v = std::panic::catch_unwind(|| self.signature_check_inner(issuer_spki_der))
+            .unwrap_or(SigCheck::Invalid);
+        self.sig_memo.put(issuer_spki_der, v);
+        v
+    }
+
+    /// Record that `issuer_spki_der` verifies this certificate's signature,
+    /// as established by another verifier (webpki) over the same bytes.
+    pub fn note_verified_by(&self, issuer_spki_der: &[u8]) {
+        self.sig_memo.put(issuer_spki_der, SigCheck::Valid);
     }
 
     fn signature_check_inner(&self, issuer_spki_der: &[u8]) -> SigCheck {

@@ -1,0 +1,147 @@
+//! The one runner: probe, fetch and diagnose targets with bounded
+//! concurrency and cancellation. `check`, `inspect`'s TUI rows, `serve`
+//! and the TUI all go through it.
+//!
+//! Per target the work is one pass: the handshake captures the chain, each
+//! certificate is parsed once into a [`Chain`], webpki verifies the
+//! presented path once (its verified links are handed to the walk), AIA
+//! extends the same chain, each CRL/OCSP answer is checked once, and the
+//! diagnosis reads it all in place (no hop to another thread).
+//!
+//! Memory is bounded by the concurrency, not by the number of targets:
+//! [`Engine::stream`] starts a target only when a slot is free and hands
+//! each report to the consumer as it finishes, over a bounded channel.
+//!
+//! Owns: scheduling. Never imports a mode, clap or the terminal.
+
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::{AbortHandle, JoinSet};
+
+use crate::config::Config;
+use crate::diagnose::diagnose_chain;
+use crate::fetch::{FetchCache, enrich_chain};
+use crate::probe::probe;
+use crate::report::Report;
+use crate::report::observation::Observation;
+use crate::target::Target;
+use crate::x509::chain::Chain;
+use crate::x509::trust::TrustStore;
+
+/// The engine of one run: its configuration, the fetch cache its targets
+/// share, and the slots that bound how many run at once.
+pub struct Engine {
+    pub config: Config,
+    cache: FetchCache,
+    slots: Arc<Semaphore>,
+}
+
+impl Engine {
+    pub fn new(config: Config) -> Engine {
+        let slots = Arc::new(Semaphore::new(config.concurrency.max(1)));
+        Engine {
+            config,
+            cache: FetchCache::default(),
+            slots,
+        }
+    }
+
+    /// Probe `target`, fetch what its certificates point at, and diagnose,
+    /// now (without waiting for a slot). `trust` is the store to judge by.
+    pub async fn check(&self, target: &Target, trust: &TrustStore) -> Report {
+        let (obs, mut chain) = self.observe(target, trust).await;
+        let now = self.config.at.unwrap_or(obs.started_at);
+        diagnose_chain(&obs, &mut chain, trust, now, &self.config.diagnose)
+    }
+
+    /// Probe and fetch, keeping the parsed chain for the diagnosis.
+    pub async fn observe(&self, target: &Target, trust: &TrustStore) -> (Observation, Chain) {
+        let mut obs = probe(target, &self.config.probe).await;
+        let mut chain = Chain::parse(&obs.chain);
+        if chain.leaf_parsed {
+            // Verify the presented path first, at the diagnosis' instant, so
+            // every walk after it reuses the verified links.
+            let now = self.config.at.unwrap_or(obs.started_at);
+            let algs = crate::x509::provider()
+                .signature_verification_algorithms
+                .all;
+            let _ = chain.webpki_verdict(&obs.chain, trust, algs, now);
+        }
+        enrich_chain(
+            &mut obs,
+            &mut chain,
+            trust,
+            &self.config.enrich,
+            &self.cache,
+        )
+        .await;
+        (obs, chain)
+    }
+
+    /// Check target `i` of the configuration, waiting for a slot.
+    pub async fn check_index(&self, i: usize, target: &Target) -> Report {
+        let _slot = self.slots.clone().acquire_owned().await.ok();
+        self.check(target, self.config.trust_at(i)).await
+    }
+
+    /// Check every configured target, at most `concurrency` at once, and
+    /// send `(index, report)` as each finishes (completion order). A target
+    /// starts only when a slot is free, and the channel holds at most
+    /// `concurrency` finished reports, so memory does not grow with the
+    /// number of targets. Dropping the receiver cancels what is running.
+    pub fn stream(self: &Arc<Self>) -> mpsc::Receiver<(usize, Report)> {
+        let cap = self.config.concurrency.max(1);
+        let (tx, rx) = mpsc::channel(cap);
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let mut running = JoinSet::new();
+            for i in 0..engine.config.targets.len() {
+                let slot = tokio::select! {
+                    s = engine.slots.clone().acquire_owned() => s,
+                    _ = tx.closed() => break,
+                };
+                let Ok(slot) = slot else { break };
+                // Reap finished tasks so the set stays small.
+                while running.try_join_next().is_some() {}
+                let engine = engine.clone();
+                let tx = tx.clone();
+                running.spawn(async move {
+                    let target = &engine.config.targets[i];
+                    let report = engine.check(target, engine.config.trust_at(i)).await;
+                    // The slot is held until the report is handed over, so
+                    // a slow consumer holds back new targets, not memory.
+                    let _ = tx.send((i, report)).await;
+                    drop(slot);
+                });
+            }
+            // Wait for the last ones; dropping the set aborts them if the
+            // receiver went away.
+            tokio::select! {
+                _ = async { while running.join_next().await.is_some() {} } => {}
+                _ = tx.closed() => running.abort_all(),
+            }
+        });
+        rx
+    }
+
+    /// Run one check in the background under a slot: `on_start` when it
+    /// gets its slot, `on_done` with the report. The handle cancels it
+    /// (then neither the report nor anything else is sent).
+    pub fn spawn(
+        self: &Arc<Self>,
+        target: Target,
+        trust: Arc<TrustStore>,
+        on_start: impl FnOnce() + Send + 'static,
+        on_done: impl FnOnce(Report) + Send + 'static,
+    ) -> AbortHandle {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let _slot = engine.slots.clone().acquire_owned().await.ok();
+            on_start();
+            let report = engine.check(&target, &trust).await;
+            on_done(report);
+        })
+        .abort_handle()
+    }
+}
