@@ -244,7 +244,17 @@ pub fn parse(
     inherit: &Inherit<'_>,
 ) -> Result<Vec<Entry>, String> {
     let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(&e, text, shown))?;
-    let at = |span: std::ops::Range<usize>| line_of(text.as_bytes(), span.start);
+    // Line numbers by binary search over the line starts (one scan of the
+    // text, not one per target).
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        )
+        .collect();
+    let at = |span: std::ops::Range<usize>| starts.partition_point(|s| *s <= span.start);
     let defaults = raw.defaults.unwrap_or_default();
     let mut default_cas = Vec::new();
     if let Some(ca) = &defaults.ca_file {
