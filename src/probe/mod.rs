@@ -317,6 +317,9 @@ fn client_config(
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
+    // Every probe is a full handshake with its own config: no session
+    // cache to allocate (rustls' default holds 256 entries per config).
+    cfg.resumption = rustls::client::Resumption::disabled();
     if alpn {
         cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     }
