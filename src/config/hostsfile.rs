@@ -213,8 +213,8 @@ impl TrustCache {
                 ),
             };
             // The same anchor from --ca-file and the hosts file: keep one.
-            let fresh = TrustStore {
-                anchors: loaded
+            let fresh = TrustStore::new(
+                loaded
                     .anchors
                     .iter()
                     .filter(|a| {
@@ -225,8 +225,8 @@ impl TrustCache {
                     })
                     .cloned()
                     .collect(),
-                kind_label: loaded.kind_label.clone(),
-            };
+                loaded.kind_label.clone(),
+            );
             store.extend(fresh);
         }
         let store = Arc::new(store);

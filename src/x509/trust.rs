@@ -167,6 +167,9 @@ pub struct TrustStore {
     pub anchors: Vec<Anchor>,
     /// e.g. "mozilla + CA file ca.pem".
     pub kind_label: String,
+    /// `anchors` as webpki takes them, built on first use (every target
+    /// of a run is verified against the same store).
+    webpki: std::sync::OnceLock<Vec<TrustAnchor<'static>>>,
 }
 
 impl TrustStore {
@@ -217,6 +220,7 @@ impl TrustStore {
                 })
                 .collect(),
             kind_label: "mozilla".to_string(),
+            webpki: Default::default(),
         }
     }
 
@@ -253,6 +257,7 @@ impl TrustStore {
         Ok(TrustStore {
             anchors,
             kind_label: "system".to_string(),
+            webpki: Default::default(),
         })
     }
 
@@ -274,6 +279,7 @@ impl TrustStore {
         Ok(TrustStore {
             anchors,
             kind_label: format!("CA file {}", short_path(path)),
+            webpki: Default::default(),
         })
     }
 
@@ -294,12 +300,23 @@ impl TrustStore {
         Ok(TrustStore {
             anchors,
             kind_label,
+            webpki: Default::default(),
         })
+    }
+
+    /// A store of these anchors, labelled `kind_label`.
+    pub fn new(anchors: Vec<Anchor>, kind_label: String) -> TrustStore {
+        TrustStore {
+            anchors,
+            kind_label,
+            webpki: Default::default(),
+        }
     }
 
     /// Add `other`'s anchors; labels are joined with " + ".
     pub fn extend(&mut self, other: TrustStore) {
         self.anchors.extend(other.anchors);
+        self.webpki = std::sync::OnceLock::new();
         if self.kind_label.is_empty() || self.kind_label == "none" {
             self.kind_label = other.kind_label;
         } else if !other.kind_label.is_empty() {
@@ -308,8 +325,9 @@ impl TrustStore {
     }
 
     /// The anchors in the form webpki wants.
-    pub fn webpki_anchors(&self) -> Vec<TrustAnchor<'static>> {
-        self.anchors.iter().map(|a| a.ta.clone()).collect()
+    pub fn webpki_anchors(&self) -> &[TrustAnchor<'static>] {
+        self.webpki
+            .get_or_init(|| self.anchors.iter().map(|a| a.ta.clone()).collect())
     }
 
     /// Anchors whose subject equals `cert`'s issuer AND whose key verifies
