@@ -21,14 +21,19 @@ use crate::run::Engine;
 pub async fn run(args: CheckArgs) -> Result<i32, InputError> {
     let config = crate::cli::config(&args.targets, &args.probe)?;
     let format = if args.json { Format::Json } else { args.format };
-    let total = config.targets.len();
+    let total = config.target_count();
     let engine = Arc::new(Engine::new(config));
     let mut rx = engine.stream();
     let mut out = Printer::new(format, total);
     let mut progress = Progress::new(total);
-    while let Some((i, r)) = rx.recv().await {
-        out.add(i, &r);
-        progress.tick();
+    while let Some(done) = rx.recv().await {
+        match done {
+            Ok((i, r)) => {
+                out.add(i, &r);
+                progress.tick();
+            }
+            Err(e) => eprintln!("certscope: {e}; the targets after it are not checked"),
+        }
     }
     Ok(out.finish())
 }

@@ -192,25 +192,27 @@ pub fn config(raw_targets: &[String], args: &ProbeArgs) -> Result<Config, InputE
         targets.push(t);
     }
     let trust = Arc::new(TrustStore::load(args.trust_store, &args.ca_file).map_err(InputError)?);
-    let mut trust_for = vec![trust.clone(); targets.len()];
+    let trust_for = vec![trust.clone(); targets.len()];
     // A hosts file: --hosts-file, else the default one when no TARGET is given.
     let hosts_file = match &args.hosts_file {
         Some(p) => Some(p.clone()),
         None if raw_targets.is_empty() => hostsfile::default_file(),
         None => None,
     };
-    if let Some(path) = hosts_file {
-        let inherit = hostsfile::Inherit {
-            sni: sni.clone(),
-            starttls: args.starttls,
-            resolve: &args.resolve,
-        };
-        for (t, store) in hostsfile::load_with_trust(&path, &inherit, &trust).map_err(InputError)? {
-            targets.push(t);
-            trust_for.push(store);
+    let hosts = match hosts_file {
+        Some(path) => {
+            let inherit = hostsfile::Inherit {
+                sni: sni.clone(),
+                starttls: args.starttls,
+                resolve: &args.resolve,
+            };
+            Some(Arc::new(
+                hostsfile::HostsFile::open(&path, &inherit, &trust).map_err(InputError)?,
+            ))
         }
-    }
-    if targets.is_empty() {
+        None => None,
+    };
+    if targets.is_empty() && hosts.is_none() {
         return Err(InputError(hostsfile::no_targets_message()));
     }
     Ok(Config {
@@ -234,6 +236,7 @@ pub fn config(raw_targets: &[String], args: &ProbeArgs) -> Result<Config, InputE
             at: args.at,
             ..EnrichOptions::default()
         },
+        hosts,
     })
 }
 

@@ -110,13 +110,15 @@ async fn run_lab(args: certscope::cli::LabArgs) -> i32 {
 
 /// Validate the targets and options, then run the TUI until the user quits.
 async fn open_tui(targets: &[String], args: &certscope::cli::ProbeArgs) -> i32 {
-    let plan = match certscope::cli::config(targets, args) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("certscope: error: {e}");
-            return 3;
-        }
-    };
+    // The TUI lists every target, so the hosts file's are all loaded.
+    let plan =
+        match certscope::cli::config(targets, args).and_then(|mut c| c.load_all().map(|()| c)) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("certscope: error: {e}");
+                return 3;
+            }
+        };
     let defaults = certscope::tui::model::AddDefaults {
         sni: None,
         resolve: args.resolve.clone(),

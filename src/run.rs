@@ -86,32 +86,47 @@ impl Engine {
     }
 
     /// Check every configured target, at most `concurrency` at once, and
-    /// send `(index, report)` as each finishes (completion order). A target
-    /// starts only when a slot is free, and the channel holds at most
-    /// `concurrency` finished reports, so memory does not grow with the
-    /// number of targets. Dropping the receiver cancels what is running.
-    pub fn stream(self: &Arc<Self>) -> mpsc::Receiver<(usize, Report)> {
+    /// send `Ok((index, report))` as each finishes (completion order). A
+    /// target is taken from the configuration (the hosts file is read as
+    /// the run goes) only when a slot is free, and the channel holds at
+    /// most `concurrency` finished reports, so memory does not grow with
+    /// the number of targets. An `Err` says the hosts file could not be
+    /// read further (it changed); the run stops taking targets. Dropping
+    /// the receiver cancels what is running.
+    pub fn stream(self: &Arc<Self>) -> mpsc::Receiver<Result<(usize, Report), String>> {
         let cap = self.config.concurrency.max(1);
         let (tx, rx) = mpsc::channel(cap);
         let engine = self.clone();
         tokio::spawn(async move {
             let mut running = JoinSet::new();
-            for i in 0..engine.config.targets.len() {
+            let mut hosts = engine.config.hosts.as_ref().map(|h| h.read());
+            for i in 0.. {
                 let slot = tokio::select! {
                     s = engine.slots.clone().acquire_owned() => s,
                     _ = tx.closed() => break,
                 };
                 let Ok(slot) = slot else { break };
+                let job = match engine.config.targets.get(i) {
+                    Some(t) => Some(Ok((t.clone(), engine.config.trust_at(i).clone()))),
+                    None => hosts.as_mut().and_then(Iterator::next),
+                };
+                let (target, trust) = match job {
+                    None => break,
+                    Some(Ok(job)) => job,
+                    Some(Err(e)) => {
+                        let _ = tx.send(Err(e)).await;
+                        break;
+                    }
+                };
                 // Reap finished tasks so the set stays small.
                 while running.try_join_next().is_some() {}
                 let engine = engine.clone();
                 let tx = tx.clone();
                 running.spawn(async move {
-                    let target = &engine.config.targets[i];
-                    let report = engine.check(target, engine.config.trust_at(i)).await;
+                    let report = engine.check(&target, &trust).await;
                     // The slot is held until the report is handed over, so
                     // a slow consumer holds back new targets, not memory.
-                    let _ = tx.send((i, report)).await;
+                    let _ = tx.send(Ok((i, report))).await;
                     drop(slot);
                 });
             }

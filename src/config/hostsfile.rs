@@ -127,9 +127,8 @@ pub fn no_targets_message() -> String {
     )
 }
 
-/// Read and parse a hosts file. Relative CA file paths are resolved against
-/// the file's directory.
-pub fn load(path: &Path, inherit: &Inherit<'_>) -> Result<Vec<Entry>, String> {
+/// A hosts file's text (size-capped, UTF-8) and its name for messages.
+fn read_text(path: &Path) -> Result<(String, String), String> {
     let shown = for_terminal(&path.display().to_string());
     let file =
         std::fs::File::open(path).map_err(|e| format!("cannot read hosts file {shown}: {e}"))?;
@@ -148,6 +147,13 @@ pub fn load(path: &Path, inherit: &Inherit<'_>) -> Result<Vec<Entry>, String> {
         let line = line_of(e.as_bytes(), at);
         format!("hosts file {shown}, line {line}: the file is not UTF-8 text")
     })?;
+    Ok((shown, text))
+}
+
+/// Read and parse a hosts file. Relative CA file paths are resolved against
+/// the file's directory.
+pub fn load(path: &Path, inherit: &Inherit<'_>) -> Result<Vec<Entry>, String> {
+    let (shown, text) = read_text(path)?;
     let base_dir = path.parent().unwrap_or(Path::new(""));
     let entries = parse(&text, &shown, base_dir, inherit)?;
     if entries.is_empty() {
@@ -158,6 +164,192 @@ pub fn load(path: &Path, inherit: &Inherit<'_>) -> Result<Vec<Entry>, String> {
     Ok(entries)
 }
 
+/// A hosts file checked whole, then read one table at a time while the run
+/// goes, so memory does not grow with the number of targets: what is kept
+/// is where each table lies (12 bytes a table), the parsed `[defaults]`, and
+/// the trust stores of the CA files it names.
+pub struct HostsFile {
+    path: PathBuf,
+    shown: String,
+    base_dir: PathBuf,
+    defaults: Defaults,
+    /// (start, end, first line) of each table holding targets.
+    tables: Vec<(u32, u32, u32)>,
+    count: usize,
+    /// The file's length when checked: a file that changes during the run
+    /// is reported, not misread.
+    len: u64,
+    sni: Option<String>,
+    starttls: Option<Proto>,
+    resolve: Vec<ResolveRule>,
+    trust: std::sync::Mutex<TrustCache>,
+}
+
+impl HostsFile {
+    /// Read and check every table (values, CA files); the first error is
+    /// returned, naming the file, the line and the bad key or value.
+    pub fn open(
+        path: &Path,
+        inherit: &Inherit<'_>,
+        base: &Arc<TrustStore>,
+    ) -> Result<HostsFile, String> {
+        let (shown, text) = read_text(path)?;
+        let base_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let index = Index::build(&text, &shown, &base_dir)?;
+        let mut trust = TrustCache::new(base.clone());
+        let mut count = 0;
+        let mut tables = Vec::with_capacity(index.targets.len());
+        for &(start, end, line) in &index.targets {
+            let chunk = text.get(start..end).unwrap_or_default();
+            for e in index
+                .defaults
+                .entries(chunk, line, &shown, &base_dir, inherit)?
+            {
+                trust.get(&e.ca_files, &shown)?;
+                count += 1;
+            }
+            let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+            tables.push((small(start), small(end), small(line)));
+        }
+        if count == 0 {
+            return Err(format!(
+                "hosts file {shown} has no targets: add [[target]] tables with a host (see certscope example-hosts)"
+            ));
+        }
+        Ok(HostsFile {
+            path: path.to_path_buf(),
+            shown,
+            base_dir,
+            defaults: index.defaults,
+            tables,
+            count,
+            len: text.len() as u64,
+            sni: inherit.sni.clone(),
+            starttls: inherit.starttls,
+            resolve: inherit.resolve.to_vec(),
+            trust: std::sync::Mutex::new(trust),
+        })
+    }
+
+    /// How many targets the file lists.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Always false: an empty file is refused by [`HostsFile::open`].
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The targets in file order, each with its trust store, read from the
+    /// file as they are taken.
+    pub fn read(self: &Arc<Self>) -> HostsReader {
+        HostsReader {
+            file: self.clone(),
+            reader: None,
+            pos: 0,
+            table: 0,
+            pending: std::collections::VecDeque::new(),
+            failed: false,
+        }
+    }
+
+    fn next_table(
+        &self,
+        reader: &mut std::io::BufReader<std::fs::File>,
+        pos: &mut u64,
+        table: usize,
+    ) -> Result<Vec<(Target, Arc<TrustStore>)>, String> {
+        let changed = || format!("hosts file {} changed while it was being read", self.shown);
+        let Some(&(start, end, line)) = self.tables.get(table) else {
+            return Ok(Vec::new());
+        };
+        let (start, end) = (u64::from(start), u64::from(end));
+        let skip = start.checked_sub(*pos).ok_or_else(changed)?;
+        std::io::copy(&mut reader.by_ref().take(skip), &mut std::io::sink())
+            .map_err(|e| format!("cannot read hosts file {}: {e}", self.shown))?;
+        let mut buf = vec![0u8; usize::try_from(end - start).unwrap_or(0)];
+        reader.read_exact(&mut buf).map_err(|_| changed())?;
+        *pos = end;
+        let chunk = String::from_utf8(buf).map_err(|_| changed())?;
+        let inherit = Inherit {
+            sni: self.sni.clone(),
+            starttls: self.starttls,
+            resolve: &self.resolve,
+        };
+        let entries =
+            self.defaults
+                .entries(&chunk, line as usize, &self.shown, &self.base_dir, &inherit)?;
+        let mut trust = self.trust.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .into_iter()
+            .map(|e| Ok((e.target, trust.get(&e.ca_files, &self.shown)?)))
+            .collect()
+    }
+}
+
+/// Reads a [`HostsFile`]'s targets in order (see [`HostsFile::read`]).
+pub struct HostsReader {
+    file: Arc<HostsFile>,
+    reader: Option<std::io::BufReader<std::fs::File>>,
+    pos: u64,
+    table: usize,
+    pending: std::collections::VecDeque<(Target, Arc<TrustStore>)>,
+    failed: bool,
+}
+
+impl Iterator for HostsReader {
+    type Item = Result<(Target, Arc<TrustStore>), String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(t) = self.pending.pop_front() {
+                return Some(Ok(t));
+            }
+            if self.failed || self.table >= self.file.tables.len() {
+                return None;
+            }
+            let file = self.file.clone();
+            let reader = match &mut self.reader {
+                Some(r) => r,
+                None => {
+                    let opened = std::fs::File::open(&file.path).and_then(|f| {
+                        let len = f.metadata()?.len();
+                        Ok((f, len))
+                    });
+                    match opened {
+                        Ok((f, len)) if len == file.len => {
+                            self.reader.insert(std::io::BufReader::new(f))
+                        }
+                        Ok(_) => {
+                            self.failed = true;
+                            return Some(Err(format!(
+                                "hosts file {} changed while it was being read",
+                                file.shown
+                            )));
+                        }
+                        Err(e) => {
+                            self.failed = true;
+                            return Some(Err(format!(
+                                "cannot read hosts file {}: {e}",
+                                file.shown
+                            )));
+                        }
+                    }
+                }
+            };
+            match file.next_table(reader, &mut self.pos, self.table) {
+                Ok(v) => self.pending.extend(v),
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
+            }
+            self.table += 1;
+        }
+    }
+}
+
 /// Read a hosts file and give each target its trust store: `base` plus the
 /// target's CA files. Each CA file is read once and targets with the same CA
 /// files share one store.
@@ -166,16 +358,8 @@ pub fn load_with_trust(
     inherit: &Inherit<'_>,
     base: &Arc<TrustStore>,
 ) -> Result<Vec<(Target, Arc<TrustStore>)>, String> {
-    let shown = for_terminal(&path.display().to_string());
-    let entries = load(path, inherit)?;
-    let mut cache = TrustCache::new(base.clone());
-    entries
-        .into_iter()
-        .map(|e| {
-            let trust = cache.get(&e.ca_files, &shown)?;
-            Ok((e.target, trust))
-        })
-        .collect()
+    let file = Arc::new(HostsFile::open(path, inherit, base)?);
+    file.read().collect()
 }
 
 /// Trust stores built from a base store and extra CA files, memoized.
@@ -243,41 +427,171 @@ pub fn parse(
     base_dir: &Path,
     inherit: &Inherit<'_>,
 ) -> Result<Vec<Entry>, String> {
-    let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(&e, text, shown))?;
-    // Line numbers by binary search over the line starts (one scan of the
-    // text, not one per target).
-    let starts: Vec<usize> = std::iter::once(0)
-        .chain(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        )
-        .collect();
-    let at = |span: std::ops::Range<usize>| starts.partition_point(|s| *s <= span.start);
-    let defaults = raw.defaults.unwrap_or_default();
-    let mut default_cas = Vec::new();
-    if let Some(ca) = &defaults.ca_file {
-        let line = at(ca.span());
-        for p in &ca.get_ref().0 {
-            push_ca(&mut default_cas, base_dir, p, line);
+    let index = Index::build(text, shown, base_dir)?;
+    let mut out = Vec::new();
+    for &(start, end, line) in &index.targets {
+        let chunk = text.get(start..end).unwrap_or_default();
+        out.extend(
+            index
+                .defaults
+                .entries(chunk, line, shown, base_dir, inherit)?,
+        );
+    }
+    Ok(out)
+}
+
+/// A hosts file cut into its tables, each parsed on its own so that a
+/// large file is never held as one TOML document: `[defaults]` parsed,
+/// and where each `[[target]]` table lies (byte range and first line).
+struct Index {
+    defaults: Defaults,
+    targets: Vec<(usize, usize, usize)>,
+}
+
+impl Index {
+    /// Cut `text` at its top-level table headers (found by the TOML lexer,
+    /// so a bracket inside a string or a multi-line array never cuts) and
+    /// check every table; the first error is returned, naming the line.
+    fn build(text: &str, shown: &str, base_dir: &Path) -> Result<Index, String> {
+        // Sections: (start, end, first line), the preamble first.
+        let mut sections = Vec::new();
+        let (mut start, mut line) = (0, 1);
+        for cut in table_starts(text).into_iter().chain([text.len()]) {
+            if cut > start || (cut == start && start == 0 && cut == text.len()) {
+                sections.push((start, cut, line));
+            }
+            line += count_lines(text.get(start..cut).unwrap_or_default());
+            start = cut;
+        }
+        // Plain tables ([defaults], and anything misspelt) first: the
+        // defaults apply to targets listed before them too.
+        let mut defaults: Option<(Defaults, usize)> = None;
+        let mut targets = Vec::new();
+        for (start, end, line) in sections {
+            let chunk = text.get(start..end).unwrap_or_default();
+            if chunk.trim_start().starts_with("[[") {
+                targets.push((start, end, line));
+                continue;
+            }
+            let raw: RawFile =
+                toml::from_str(chunk).map_err(|e| toml_error(&e, chunk, line, shown))?;
+            if !raw.target.is_empty() {
+                targets.push((start, end, line));
+            }
+            if let Some(d) = raw.defaults {
+                if let Some((_, first)) = &defaults {
+                    return Err(format!(
+                        "hosts file {shown}, line {line}: a second [defaults] table (the first is on line {first}); merge them"
+                    ));
+                }
+                defaults = Some((Defaults::new(d, chunk, line, base_dir), line));
+            }
+        }
+        Ok(Index {
+            defaults: defaults.map(|(d, _)| d).unwrap_or_default(),
+            targets,
+        })
+    }
+}
+
+/// Byte offsets of the top-level table headers (`[x]`, `[[x]]`) in `text`:
+/// a `[` that opens a line outside any value.
+fn table_starts(text: &str) -> Vec<usize> {
+    use toml_parser::lexer::TokenKind as K;
+    let mut starts = Vec::new();
+    let mut depth = 0usize;
+    let mut line_start = true;
+    let mut in_header = false;
+    for tok in toml_parser::Source::new(text).lex() {
+        match tok.kind() {
+            K::Newline => {
+                line_start = true;
+                in_header = false;
+                continue;
+            }
+            K::Whitespace => continue,
+            K::LeftSquareBracket if depth == 0 && line_start && !in_header => {
+                starts.push(tok.span().start());
+                in_header = true;
+            }
+            _ if in_header => {}
+            K::LeftSquareBracket | K::LeftCurlyBracket => depth += 1,
+            K::RightSquareBracket | K::RightCurlyBracket => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        line_start = false;
+    }
+    starts
+}
+
+fn count_lines(s: &str) -> usize {
+    s.bytes().filter(|b| *b == b'\n').count()
+}
+
+/// `[defaults]`, applied to every target.
+#[derive(Debug, Clone, Default)]
+struct Defaults {
+    ca_files: Vec<CaFile>,
+    labels: Vec<String>,
+    port: Option<u16>,
+    starttls: Option<Proto>,
+}
+
+impl Defaults {
+    fn new(raw: RawDefaults, chunk: &str, line: usize, base_dir: &Path) -> Defaults {
+        let mut ca_files = Vec::new();
+        if let Some(ca) = &raw.ca_file {
+            let at = line + count_lines(chunk.get(..ca.span().start).unwrap_or_default());
+            for p in &ca.get_ref().0 {
+                push_ca(&mut ca_files, base_dir, p, at);
+            }
+        }
+        Defaults {
+            ca_files,
+            labels: raw
+                .labels
+                .unwrap_or_default()
+                .into_iter()
+                .map(|l| l.0)
+                .collect(),
+            port: raw.port.map(|p| p.0),
+            starttls: raw.starttls.map(|s| s.0),
         }
     }
-    let default_labels: Vec<String> = defaults
-        .labels
-        .unwrap_or_default()
-        .into_iter()
-        .map(|l| l.0)
-        .collect();
-    let default_port = defaults.port.map(|p| p.0);
-    let default_starttls = defaults.starttls.map(|s| s.0);
 
-    let mut entries = Vec::with_capacity(raw.target.len());
-    for rt in raw.target {
-        let line = at(rt.host.span());
+    /// The targets in `chunk` (a table starting on `line`) as entries, with
+    /// these defaults and `inherit` applied.
+    fn entries(
+        &self,
+        chunk: &str,
+        line: usize,
+        shown: &str,
+        base_dir: &Path,
+        inherit: &Inherit<'_>,
+    ) -> Result<Vec<Entry>, String> {
+        let raw: RawFile = toml::from_str(chunk).map_err(|e| toml_error(&e, chunk, line, shown))?;
+        raw.target
+            .into_iter()
+            .map(|rt| self.entry(rt, chunk, line, shown, base_dir, inherit))
+            .collect()
+    }
+
+    fn entry(
+        &self,
+        rt: RawTarget,
+        chunk: &str,
+        line: usize,
+        shown: &str,
+        base_dir: &Path,
+        inherit: &Inherit<'_>,
+    ) -> Result<Entry, String> {
+        let at = |span: std::ops::Range<usize>| {
+            line + count_lines(chunk.get(..span.start).unwrap_or_default())
+        };
+        let host_line = at(rt.host.span());
         let mut t = rt.host.into_inner().0;
         let own_starttls = rt.starttls.map(|s| s.0);
-        let starttls = own_starttls.or(default_starttls).or(inherit.starttls);
+        let starttls = own_starttls.or(self.starttls).or(inherit.starttls);
         if let Some(p) = &rt.port {
             let port = p.get_ref().0;
             if t.port != 0 && t.port != port {
@@ -293,7 +607,7 @@ pub fn parse(
         if t.port == 0 {
             t.port = own_starttls
                 .map(Proto::default_port)
-                .or(default_port)
+                .or(self.port)
                 .or(starttls.map(Proto::default_port))
                 .unwrap_or(443);
         }
@@ -303,27 +617,26 @@ pub fn parse(
             Some(addr) => t.connect_addr = Some(addr.0),
             None => ResolveRule::apply(inherit.resolve, &mut t),
         }
-        let mut labels = default_labels.clone();
+        let mut labels = self.labels.clone();
         for l in rt.labels.unwrap_or_default() {
             if !labels.contains(&l.0) {
                 labels.push(l.0);
             }
         }
         t.labels = labels;
-        let mut ca_files = default_cas.clone();
+        let mut ca_files = self.ca_files.clone();
         if let Some(ca) = &rt.ca_file {
             let line = at(ca.span());
             for p in &ca.get_ref().0 {
                 push_ca(&mut ca_files, base_dir, p, line);
             }
         }
-        entries.push(Entry {
+        Ok(Entry {
             target: t,
             ca_files,
-            line,
-        });
+            line: host_line,
+        })
     }
-    Ok(entries)
 }
 
 fn push_ca(out: &mut Vec<CaFile>, base_dir: &Path, p: &str, line: usize) {
@@ -344,8 +657,9 @@ fn line_of(text: &[u8], at: usize) -> usize {
     text.iter().take(at).filter(|b| **b == b'\n').count() + 1
 }
 
-/// toml's error as one line: "hosts file F, line N: message".
-fn toml_error(e: &toml::de::Error, text: &str, shown: &str) -> String {
+/// toml's error as one line: "hosts file F, line N: message". `text`
+/// starts on line `first_line` of the file.
+fn toml_error(e: &toml::de::Error, text: &str, first_line: usize, shown: &str) -> String {
     let msg = e
         .message()
         .lines()
@@ -357,7 +671,7 @@ fn toml_error(e: &toml::de::Error, text: &str, shown: &str) -> String {
     match e.span() {
         Some(span) => format!(
             "hosts file {shown}, line {}: {msg}",
-            line_of(text.as_bytes(), span.start)
+            first_line + count_lines(text.get(..span.start).unwrap_or_default())
         ),
         None => format!("hosts file {shown}: {msg}"),
     }
@@ -761,5 +1075,74 @@ host = "plain.example.test"
         assert_eq!(got[0].1.anchors.len(), 1);
         assert!(Arc::ptr_eq(&got[0].1, &got[1].1));
         assert!(Arc::ptr_eq(&got[2].1, &base));
+    }
+
+    #[test]
+    fn tables_are_cut_only_at_real_headers() {
+        // A header-like line inside a multi-line string, and a multi-line
+        // array whose lines start with brackets, do not start a table.
+        let text = "[[target]]\nhost = \"a.test\"\nlabels = [\n  \"x\",\n]\n\
+                    [[target]]\nhost = \"b.test\"\nlabels = [\"\"\"\n[[target]]\nhost\"\"\"]\n";
+        assert_eq!(table_starts(text).len(), 2);
+        let e = parse_err(text);
+        assert!(
+            e.contains("line 8") && e.contains("control character"),
+            "{e}"
+        );
+        let ok = parse_ok(
+            "[[target]]\nhost = \"a.test\"\nlabels = [\n  \"x\", # [[target]]\n]\n[[target]]\nhost = \"b.test\"\n",
+        );
+        assert_eq!(ok.len(), 2);
+        assert_eq!(ok[0].target.labels, ["x"]);
+        assert_eq!((ok[0].line, ok[1].line), (2, 7));
+    }
+
+    #[test]
+    fn defaults_apply_wherever_they_are_and_only_once() {
+        let got = parse_ok(
+            "[[target]]\nhost = \"a.test\"\n\n[defaults]\nport = 8443\nlabels = [\"d\"]\n[[target]]\nhost = \"b.test\"\n",
+        );
+        assert_eq!(got.len(), 2);
+        assert!(
+            got.iter()
+                .all(|e| e.target.port == 8443 && e.target.labels == ["d"])
+        );
+        let e = parse_err(
+            "[defaults]\nport = 1\n[[target]]\nhost = \"a.test\"\n[defaults]\nport = 2\n",
+        );
+        assert!(
+            e.contains("line 5") && e.contains("second [defaults]") && e.contains("line 1"),
+            "{e}"
+        );
+        // Errors in later tables name their own lines.
+        let e = parse_err(
+            "[[target]]\nhost = \"a.test\"\n[[target]]\nhost = \"b.test\"\nport = 70000\n",
+        );
+        assert!(e.contains("line 5") && e.contains("70000"), "{e}");
+    }
+
+    #[test]
+    fn a_hosts_file_is_read_as_the_run_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hosts.toml");
+        let mut text = String::from("[defaults]\nlabels = [\"fleet\"]\n");
+        for i in 0..50 {
+            text.push_str(&format!("[[target]]\nhost = \"h{i}.test:{}\"\n", 1000 + i));
+        }
+        std::fs::write(&path, &text).unwrap();
+        let base = Arc::new(TrustStore::default());
+        let file = Arc::new(HostsFile::open(&path, &Inherit::default(), &base).unwrap());
+        assert_eq!(file.len(), 50);
+        let read: Vec<_> = file.read().map(|r| r.unwrap().0).collect();
+        let parsed: Vec<_> = parse_ok(&text).into_iter().map(|e| e.target).collect();
+        assert_eq!(read, parsed);
+        assert_eq!(read[49].port, 1049);
+        assert_eq!(read[0].labels, ["fleet"]);
+        // A file that changes between the check and the read is reported.
+        std::fs::write(&path, text.replace("h1.test", "h1.tests")).unwrap();
+        let mut r = file.read();
+        let e = r.next().unwrap().unwrap_err();
+        assert!(e.contains("changed while it was being read"), "{e}");
+        assert!(r.next().is_none());
     }
 }

@@ -29,6 +29,8 @@ impl std::error::Error for InputError {}
 /// Everything a run needs, validated: what the engine receives.
 #[derive(Clone)]
 pub struct Config {
+    /// Targets held in memory: the command line's (and, after
+    /// [`Config::load_all`], the hosts file's).
     pub targets: Vec<Target>,
     /// The command line's store (`--trust-store` plus `--ca-file`): for
     /// command-line targets and hosts added later in the TUI.
@@ -44,11 +46,31 @@ pub struct Config {
     pub concurrency: usize,
     /// AIA and revocation fetching after each handshake.
     pub enrich: EnrichOptions,
+    /// The hosts file's targets, checked and read as the run goes (they
+    /// follow `targets`).
+    pub hosts: Option<Arc<hostsfile::HostsFile>>,
 }
 
 impl Config {
     /// The trust store for target `i` (the shared one past the listed targets).
     pub fn trust_at(&self, i: usize) -> &Arc<TrustStore> {
         self.trust_for.get(i).unwrap_or(&self.trust)
+    }
+
+    /// How many targets the run has: those held plus the hosts file's.
+    pub fn target_count(&self) -> usize {
+        self.targets.len() + self.hosts.as_ref().map_or(0, |h| h.len())
+    }
+
+    /// Hold the hosts file's targets in memory too (the TUI lists them all).
+    pub fn load_all(&mut self) -> Result<(), InputError> {
+        if let Some(h) = self.hosts.take() {
+            for job in h.read() {
+                let (t, trust) = job.map_err(InputError)?;
+                self.targets.push(t);
+                self.trust_for.push(trust);
+            }
+        }
+        Ok(())
     }
 }

@@ -26,7 +26,9 @@ pub fn tui_setup(
         plan.trust_for.clear();
         plan
     } else {
-        crate::cli::config(targets, args)?
+        let mut plan = crate::cli::config(targets, args)?;
+        plan.load_all()?;
+        plan
     };
     let name = args.sni.as_deref().map(parse_name).transpose()?;
     let settings = Settings::from_plan(&plan, name);

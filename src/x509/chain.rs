@@ -271,7 +271,7 @@ impl Chain {
         let ee = webpki::EndEntityCert::try_from(&leaf)?;
         let path = ee.verify_for_usage(
             algs,
-            &anchors,
+            anchors,
             &inter,
             time,
             webpki::KeyUsage::server_auth(),
