@@ -150,7 +150,6 @@ async fn open_files(
         sni: None,
         resolve: args.resolve.clone(),
     };
-    let settings = std::sync::Arc::new(settings);
     match certscope::tui::runtime::run_model(model, plan, defaults, settings).await {
         Ok(code) => code,
         Err(e) => {

@@ -55,6 +55,25 @@ impl Engine {
         diagnose_chain(&obs, &mut chain, trust, now, &self.config.diagnose)
     }
 
+    /// Read a certificate file and diagnose it (offline: nothing is
+    /// fetched), at `--at` or now. Errors name the file.
+    pub fn inspect_file(
+        &self,
+        path: &std::path::Path,
+        opts: &crate::probe::file::FileOptions,
+    ) -> Result<Report, String> {
+        let obs = crate::probe::file::observe_file(path, opts, crate::report::time::now_unix())?;
+        let mut diagnose = self.config.diagnose.clone();
+        diagnose.skip_name = opts.name.is_none();
+        let at = self.config.at.unwrap_or(obs.started_at);
+        Ok(crate::diagnose::diagnose(
+            &obs,
+            &self.config.trust,
+            at,
+            &diagnose,
+        ))
+    }
+
     /// Probe and fetch, keeping the parsed chain for the diagnosis.
     pub async fn observe(&self, target: &Target, trust: &TrustStore) -> (Observation, Chain) {
         let mut obs = probe(target, &self.config.probe).await;

@@ -126,7 +126,7 @@ pub fn observation(target: &str, chain: Vec<Vec<u8>>, now: i64) -> Observation {
             ..Timings::default()
         },
         started_at: now,
-        label: None,
+        origin: Default::default(),
         fetches: Vec::new(),
         revocation_checked: false,
         staple_checked: None,

@@ -405,7 +405,7 @@ fn the_public_half_of_each_key_format_is_the_certificates() {
         ("rsa.key", "rsa.pem"),
         ("rsa-pkcs1.key", "rsa.pem"),
     ] {
-        let k = certscope::inspect::public_key_of(&fs::read(pki.file(key)).unwrap())
+        let k = certscope::x509::private_key::public_key_of(&fs::read(pki.file(key)).unwrap())
             .unwrap_or_else(|e| panic!("{key}: {e}"));
         let ders = certscope::x509::cert::parse_certificates(&fs::read(pki.file(cert)).unwrap())
             .expect("the certificate parses");
@@ -552,7 +552,7 @@ fn tui_file_rows_are_diagnosed_before_the_terminal_opens() {
     let files = [pki.file("good.pem"), pki.file("reversed.pem")];
     let (mut model, plan, _settings) =
         certscope::tui::setup::tui_setup(&files, &[], &args).expect("the files load");
-    assert!(plan.targets.is_empty());
+    assert!(plan.config.targets.is_empty());
     assert_eq!(model.hosts.len(), 2);
     for (h, f) in model.hosts.iter().zip(&files) {
         assert_eq!(h.file.as_deref(), Some(f.as_path()));

@@ -57,6 +57,26 @@ impl Config {
         self.trust_for.get(i).unwrap_or(&self.trust)
     }
 
+    /// A run with no network targets (`inspect`): the store, thresholds
+    /// and `--at` that certificate files are judged by.
+    pub fn offline(trust: Arc<TrustStore>, diagnose: DiagnoseOptions, at: Option<i64>) -> Config {
+        Config {
+            targets: Vec::new(),
+            trust_for: Vec::new(),
+            trust,
+            probe: ProbeOptions::default(),
+            diagnose,
+            at,
+            concurrency: 1,
+            enrich: EnrichOptions {
+                aia: false,
+                revocation: false,
+                ..EnrichOptions::default()
+            },
+            hosts: None,
+        }
+    }
+
     /// How many targets the run has: those held plus the hosts file's.
     pub fn target_count(&self) -> usize {
         self.targets.len() + self.hosts.as_ref().map_or(0, |h| h.len())

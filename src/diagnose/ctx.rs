@@ -60,7 +60,7 @@ impl Ctx<'_> {
     /// How to say where the certificates came from: "The server sent", or,
     /// for a chain read from a file (an observation with a label), "The file holds".
     pub fn sender(&self) -> &'static str {
-        if self.obs.label.is_some() {
+        if self.obs.origin.file().is_some() {
             "The file holds"
         } else {
             "The server sent"

@@ -25,6 +25,13 @@ pub struct FixContext {
     pub key_file: Option<String>,
     /// The STARTTLS protocol, passed to `openssl s_client -starttls`.
     pub starttls: Option<crate::target::Proto>,
+    /// Commands check the name (false for a file read without `--name`).
+    pub check_name: bool,
+    /// `file` is PEM (else DER, which `openssl crl2pkcs7` cannot read).
+    pub file_pem: bool,
+    /// The leaf's position in `file` (0-based): `openssl x509 -in FILE`
+    /// reads the first certificate, so another position needs extracting.
+    pub leaf_in_file: usize,
 }
 
 impl FixContext {
@@ -40,6 +47,21 @@ impl FixContext {
             file: None,
             key_file: None,
             starttls: None,
+            check_name: true,
+            file_pem: true,
+            leaf_in_file: 0,
+        }
+    }
+
+    /// `-verify_hostname NAME` / `-verify_ip ADDR`, or nothing when no name
+    /// is to be checked.
+    fn verify_name(&self) -> String {
+        if !self.check_name {
+            String::new()
+        } else if self.name_is_ip {
+            format!(" -verify_ip {}", quote(&self.name))
+        } else {
+            format!(" -verify_hostname {}", quote(&self.name))
         }
     }
 
@@ -64,21 +86,13 @@ impl FixContext {
                 Some(f) => format!(" -CAfile {}", quote(f)),
                 None => String::new(),
             };
-            let check = if self.name_is_ip {
-                format!(" -verify_ip {}", quote(&self.name))
-            } else {
-                format!(" -verify_hostname {}", quote(&self.name))
-            };
+            let check = self.verify_name();
             return format!(
                 "openssl verify{ca} -untrusted {f}{check} {f}",
                 f = quote(file)
             );
         }
-        let check = if self.name_is_ip {
-            format!(" -verify_ip {}", quote(&self.name))
-        } else {
-            format!(" -verify_hostname {}", quote(&self.name))
-        };
+        let check = self.verify_name();
         let ca = match &self.ca_file {
             Some(f) => format!(" -CAfile {}", quote(f)),
             None => String::new(),
@@ -93,6 +107,11 @@ impl FixContext {
 
     /// Show every certificate the server sends.
     pub fn show_chain(&self) -> String {
+        if let Some(file) = &self.file
+            && !self.file_pem
+        {
+            return format!("openssl x509 -in {} -noout -subject -issuer", quote(file));
+        }
         if let Some(file) = &self.file {
             return format!(
                 "openssl crl2pkcs7 -nocrl -certfile {} | openssl pkcs7 -print_certs -noout",
@@ -343,14 +362,22 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
         KeyMismatch => {
             let cert = ctx.file.as_deref().unwrap_or("cert.pem");
             let key = ctx.key_file.as_deref().unwrap_or("key.pem");
+            // `openssl x509 -in FILE` reads the first certificate: a leaf
+            // elsewhere in a PEM file is cut out first.
+            let hash_cert = if ctx.leaf_in_file != 0 && ctx.file_pem {
+                format!(
+                    "awk '/-----BEGIN (X509 |TRUSTED )?CERTIFICATE-----/{{n++; p=(n=={})}} p{{print}} /-----END (X509 |TRUSTED )?CERTIFICATE-----/{{p=0}}' {} | openssl x509 -noout -pubkey | openssl pkey -pubin -outform DER | openssl sha256",
+                    ctx.leaf_in_file + 1,
+                    quote(cert)
+                )
+            } else {
+                format!(
+                    "openssl x509 -noout -pubkey -in {} | openssl pkey -pubin -outform DER | openssl sha256",
+                    quote(cert)
+                )
+            };
             vec![
-                FixStep::cmd(
-                    "Hash the certificate's public key",
-                    format!(
-                        "openssl x509 -noout -pubkey -in {} | openssl pkey -pubin -outform DER | openssl sha256",
-                        quote(cert)
-                    ),
-                ),
+                FixStep::cmd("Hash the certificate's public key", hash_cert),
                 FixStep::cmd(
                     "Hash the private key's public half: it must print the same hash",
                     format!(

@@ -7,6 +7,7 @@
 
 pub mod clients;
 pub mod ctx;
+pub mod file;
 pub mod fix;
 pub mod revocation;
 pub mod rules;
@@ -88,11 +89,20 @@ pub fn diagnose_chain(
         crate::x509::trust::AnchorOrigin::CaFile(p) => Some(p.display().to_string()),
         _ => None,
     });
-    // No connection at all, only a label: a chain read from a file, whose
-    // fix commands read that file.
-    if obs.tls.is_none() && obs.error.is_none() && obs.address.is_none() {
-        fix.file = obs.label.clone();
+    // A chain read from a file: its commands read that file.
+    if let Some(f) = obs.origin.file() {
+        fix.file = Some(f.path.clone());
+        fix.file_pem = f.pem;
+        fix.check_name = f.name_given;
+        fix.leaf_in_file = f.positions.first().copied().unwrap_or(0);
+        fix.key_file = f.key.as_ref().map(|(k, _)| k.clone());
     }
+    // Where the certificates came from, as the chain shows it.
+    let sent = if obs.origin.file().is_some() {
+        Source::File
+    } else {
+        Source::Server
+    };
     let mut findings = Vec::new();
 
     // Connection failure: one finding, say what happened.
@@ -125,7 +135,10 @@ pub fn diagnose_chain(
 
     let mut report = Report {
         target: obs.target.clone(),
-        label: obs.label.clone().unwrap_or_else(|| obs.target.host_port()),
+        label: match obs.origin.file() {
+            Some(f) => f.path.clone(),
+            None => obs.target.host_port(),
+        },
         address: obs.address,
         name: name.clone(),
         status: Status::Error,
@@ -160,7 +173,7 @@ pub fn diagnose_chain(
             .into_iter()
             .map(|info| ChainEntry {
                 info,
-                source: Source::Server,
+                source: sent,
                 revocation: None,
                 fetched_from: None,
             })
@@ -199,8 +212,14 @@ pub fn diagnose_chain(
     rules::crypto_findings(&ctx, &mut findings);
     rules::constraint_findings(&ctx, &mut findings);
     rules::order_findings(&ctx, &mut findings);
+    if let Some(f) = obs.origin.file() {
+        file::order_finding(&ctx, f, &rules::sent_order(&ctx), &mut findings);
+    }
     let revocation = revocation_findings(&ctx, &mut findings);
     rules::webpki_cross_check(&ctx, &obs.chain, webpki, &mut findings);
+    if let Some(f) = obs.origin.file() {
+        file::key_finding(&ctx, f, &mut findings);
+    }
 
     // The chain as the report shows it: what was sent, then the store anchor.
     let mut path: Vec<usize> = ctx.walk.path.clone();
@@ -211,11 +230,7 @@ pub fn diagnose_chain(
         .enumerate()
         .map(|(i, (info, revocation))| ChainEntry {
             info,
-            source: if i < presented {
-                Source::Server
-            } else {
-                Source::Aia
-            },
+            source: if i < presented { sent } else { Source::Aia },
             revocation,
             fetched_from: i
                 .checked_sub(presented)

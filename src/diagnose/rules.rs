@@ -574,9 +574,18 @@ pub fn constraint_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 /// chain-order (wrong order, duplicates, unrelated certificates) and root-sent.
-pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
+/// How the sent certificates stand against the path a client builds.
+pub struct SentOrder {
+    /// The sent certificates on the path, in path order, then a sent anchor.
+    pub order: Vec<usize>,
+    /// What is wrong with the sent order, in words (empty: nothing).
+    pub problems: Vec<String>,
+    /// The first position where the sent order goes wrong.
+    pub first_bad: Option<usize>,
+}
+
+pub fn sent_order(ctx: &Ctx) -> SentOrder {
     let w = &ctx.walk;
-    // The sent certificates on the path, in path order, then a sent anchor.
     let mut order: Vec<usize> = w
         .path
         .iter()
@@ -608,22 +617,32 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             ctx.certs[u].display_name()
         ));
     }
-    if !problems.is_empty() {
-        // Blame the first position where the sent order goes wrong.
-        let first_bad = w
-            .duplicates
-            .iter()
-            .chain(w.unused.iter())
-            .copied()
-            .chain(
-                order
-                    .iter()
-                    .enumerate()
-                    .filter(|(pos, i)| pos != *i)
-                    .map(|(pos, _)| pos),
-            )
-            .min();
-        let sent: Vec<String> = ctx.certs[..ctx.presented]
+    let first_bad = w
+        .duplicates
+        .iter()
+        .chain(w.unused.iter())
+        .copied()
+        .chain(
+            order
+                .iter()
+                .enumerate()
+                .filter(|(pos, i)| pos != *i)
+                .map(|(pos, _)| pos),
+        )
+        .min();
+    SentOrder {
+        order,
+        problems,
+        first_bad,
+    }
+}
+
+pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let w = &ctx.walk;
+    let sent = sent_order(ctx);
+    // A file is judged by its own order instead (diagnose::file).
+    if ctx.obs.origin.file().is_none() && !sent.problems.is_empty() {
+        let listed: Vec<String> = ctx.certs[..ctx.presented]
             .iter()
             .enumerate()
             .map(|(i, c)| format!("#{i} {}", c.display_name()))
@@ -631,13 +650,13 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         out.push(ctx.finding(
             Code::ChainOrder,
             Severity::Warning,
-            first_bad,
+            sent.first_bad,
             "Chain is sent out of order or with extra certificates".into(),
             format!(
                 "{} [{}]: {}. Browsers tolerate this; older and stricter clients fail.",
                 ctx.sender(),
-                sent.join(", "),
-                problems.join("; ")
+                listed.join(", "),
+                sent.problems.join("; ")
             ),
             &Facts::default(),
         ));
@@ -650,7 +669,7 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             Code::RootSent,
             Severity::Info,
             Some(*s),
-            if ctx.obs.label.is_some() {
+            if ctx.obs.origin.file().is_some() {
                 "The file also holds the root certificate".into()
             } else {
                 "The server also sends the root certificate".into()

@@ -5,6 +5,7 @@
 //! Every step is bounded by `ProbeOptions::timeout`. Nothing here judges the
 //! certificates: that is `diagnose`'s job.
 
+pub mod file;
 pub mod legacy;
 pub mod starttls;
 
@@ -193,12 +194,7 @@ fn fail(code: ConnCode, step: &'static str, message: impl Into<String>) -> ConnF
     }
 }
 
-fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+use crate::report::time::now_unix;
 
 fn ms(d: Duration) -> u64 {
     d.as_millis().min(u64::MAX as u128) as u64
@@ -340,7 +336,7 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Observation {
         error: None,
         timings: Timings::default(),
         started_at,
-        label: None,
+        origin: Default::default(),
         fetches: Vec::new(),
         revocation_checked: false,
         staple_checked: None,

@@ -136,9 +136,9 @@ pub struct Observation {
     pub timings: Timings,
     /// Wall-clock start of the probe, unix seconds.
     pub started_at: i64,
-    /// What to call the subject of this observation when it is not a network
-    /// target (e.g. the file a chain was read from); `None` = `host:port`.
-    pub label: Option<String>,
+    /// Where the chain came from: a server, or a file (with what it held),
+    /// so the findings and fix steps are worded right the first time.
+    pub origin: Origin,
     /// AIA, CRL and OCSP fetches made after the handshake (empty with
     /// `--no-aia --no-revocation`, or offline).
     pub fetches: Vec<Fetch>,
@@ -146,4 +146,41 @@ pub struct Observation {
     pub revocation_checked: bool,
     /// The stapled response checked once at an instant (see `Fetch::checked`).
     pub staple_checked: Option<(i64, crate::x509::ocsp::OcspVerdict)>,
+}
+
+/// Where an observation's chain came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// A server reached over the network.
+    #[default]
+    Network,
+    /// Certificates read from a file (`certscope inspect`, `--file`).
+    File(FileSource),
+}
+
+impl Origin {
+    /// The file, for a chain read from one.
+    pub fn file(&self) -> Option<&FileSource> {
+        match self {
+            Origin::File(f) => Some(f),
+            Origin::Network => None,
+        }
+    }
+}
+
+/// What a certificate file held, as the diagnosis needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSource {
+    /// The file as shown in messages and commands (control characters escaped).
+    pub path: String,
+    /// PEM text (else DER): `openssl crl2pkcs7 -certfile` reads PEM only.
+    pub pem: bool,
+    /// The file position (0-based) of each certificate in
+    /// `Observation::chain`, which lists the leaf first.
+    pub positions: Vec<usize>,
+    /// A name to check the leaf against was given (`--name`); without one,
+    /// no command checks a name either.
+    pub name_given: bool,
+    /// `--key`: the key file (as shown) and its public half.
+    pub key: Option<(String, crate::x509::private_key::PublicKey)>,
 }

@@ -9,3 +9,11 @@ pub fn rfc3339(t: i64) -> String {
         Err(_) => t.to_string(),
     }
 }
+
+/// The wall clock in unix seconds (0 if the clock is before 1970).
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

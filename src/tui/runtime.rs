@@ -24,6 +24,7 @@ use super::log::log;
 use super::model::{AddDefaults, HostState, Model};
 use super::update::{self, Action, Effect};
 use crate::config::Config;
+use crate::probe::file::FileOptions;
 use crate::run::Engine;
 
 /// Puts the terminal in TUI mode and always restores it: on drop, on error
@@ -65,20 +66,15 @@ impl Drop for TerminalGuard {
     }
 }
 
-fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+use crate::report::time::now_unix;
 
 /// Runs probes for the TUI: bounded concurrency, cancellable per host.
 struct Prober {
     engine: Arc<Engine>,
     tx: mpsc::UnboundedSender<Action>,
     running: HashMap<usize, AbortHandle>,
-    /// How `--file` hosts are re-read and diagnosed.
-    files: Arc<crate::inspect::Settings>,
+    /// What `--file` hosts are checked against when re-read.
+    files: Arc<FileOptions>,
 }
 
 impl Prober {
@@ -91,10 +87,8 @@ impl Prober {
     /// Re-read and re-diagnose a `--file` host off the event loop.
     fn inspect(&mut self, host: usize, generation: u64, path: std::path::PathBuf) {
         self.cancel(host);
-        let settings = self.files.clone();
-        let inner = tokio::task::spawn_blocking(move || {
-            crate::inspect::inspect_file(&path, &settings, now_unix()).map_err(|e| e.to_string())
-        });
+        let (engine, opts) = (self.engine.clone(), self.files.clone());
+        let inner = tokio::task::spawn_blocking(move || engine.inspect_file(&path, &opts));
         self.deliver(host, generation, inner);
     }
 
@@ -162,17 +156,22 @@ impl Prober {
 /// Run the TUI until the user quits. Returns the process exit code.
 pub async fn run(plan: Config, add_defaults: AddDefaults) -> Result<i32, String> {
     let model = Model::new(plan.targets.clone(), now_unix());
-    let files = Arc::new(crate::inspect::Settings::from_plan(&plan, None));
-    run_model(model, plan, add_defaults, files).await
+    run_model(
+        model,
+        Engine::new(plan),
+        add_defaults,
+        FileOptions::default(),
+    )
+    .await
 }
 
 /// Run the TUI on a prepared model (e.g. with `--file` hosts already
 /// diagnosed, see [`crate::tui::setup::tui_model`]) until the user quits.
 pub async fn run_model(
     mut model: Model,
-    plan: Config,
+    engine: Engine,
     add_defaults: AddDefaults,
-    files: Arc<crate::inspect::Settings>,
+    files: FileOptions,
 ) -> Result<i32, String> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err("the TUI needs a terminal; use `certscope check` for scripts and pipes".into());
@@ -181,10 +180,10 @@ pub async fn run_model(
     model.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
     let mut prober = Prober {
-        engine: Arc::new(Engine::new(plan)),
+        engine: Arc::new(engine),
         tx: tx.clone(),
         running: HashMap::new(),
-        files,
+        files: Arc::new(files),
     };
     let mut clipboard = Clipboard::from_env();
 

@@ -3,21 +3,23 @@
 
 use std::path::PathBuf;
 
-use crate::config::{Config, InputError};
-use crate::inspect::{PLACEHOLDER, Settings, inspect_file, now_unix, parse_name};
+use crate::config::InputError;
+use crate::probe::file::{FileOptions, PLACEHOLDER, parse_name};
+use crate::report::time::now_unix;
+use crate::run::Engine;
 use crate::target::Target;
 use crate::tui::model::{Host, HostState, Model};
 
 /// Everything `certscope --file FILE... [TARGET...]` needs before the
 /// terminal is touched: the model (every file already read and diagnosed),
-/// the plan for the network targets and for hosts added later, and how to
-/// re-read the files. `--sni` is the name files are checked against. Bad
+/// the engine for the network targets, hosts added later and re-reading
+/// the files, and what files are checked against. `--sni` is the name files are checked against. Bad
 /// input (a bad file, option or target) is an error naming it.
 pub fn tui_setup(
     files: &[PathBuf],
     targets: &[String],
     args: &crate::cli::ProbeArgs,
-) -> Result<(Model, Config, Settings), InputError> {
+) -> Result<(Model, Engine, FileOptions), InputError> {
     let plan = if targets.is_empty() && args.hosts_file.is_none() {
         // Only files: validate the options the same way, without a target
         // (and without the default hosts file).
@@ -30,23 +32,30 @@ pub fn tui_setup(
         plan.load_all()?;
         plan
     };
-    let name = args.sni.as_deref().map(parse_name).transpose()?;
-    let settings = Settings::from_plan(&plan, name);
-    let model = tui_model(plan.targets.clone(), files, &settings, now_unix())?;
-    Ok((model, plan, settings))
+    let name = args
+        .sni
+        .as_deref()
+        .map(parse_name)
+        .transpose()
+        .map_err(InputError)?;
+    let opts = FileOptions { name, key: None };
+    let engine = Engine::new(plan);
+    let model = tui_model(&engine, files, &opts, now_unix())?;
+    Ok((model, engine, opts))
 }
 
 /// The TUI's model: a row per network target (queued) and one per file,
 /// already diagnosed. Errors name the file.
 pub fn tui_model(
-    targets: Vec<Target>,
+    engine: &Engine,
     files: &[PathBuf],
-    s: &Settings,
+    opts: &FileOptions,
     now: i64,
 ) -> Result<Model, InputError> {
+    let targets: Vec<Target> = engine.config.targets.clone();
     let mut hosts = Vec::with_capacity(files.len());
     for f in files {
-        let report = inspect_file(f, s, now)?;
+        let report = engine.inspect_file(f, opts).map_err(InputError)?;
         let mut h = Host::new(report.target.clone());
         h.file = Some(f.clone());
         h.state = HostState::Done(Box::new(report));

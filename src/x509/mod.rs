@@ -13,6 +13,7 @@ pub mod chain;
 pub mod crl;
 pub mod names;
 pub mod ocsp;
+pub mod private_key;
 pub mod trust;
 
 /// The one crypto provider certscope uses (ring), built once per process.
