@@ -39,6 +39,10 @@ pub struct Cli {
     pub file: Vec<PathBuf>,
     #[command(flatten)]
     pub probe: ProbeArgs,
+    /// Log more (-v info, -vv debug, -vvv trace): to stderr, or for the TUI
+    /// to $XDG_STATE_HOME/certscope/certscope.log. RUST_LOG overrides it.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]

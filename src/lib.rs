@@ -38,6 +38,7 @@ pub mod diagnose;
 pub mod fetch;
 pub mod inspect;
 pub mod lab;
+pub mod logging;
 pub mod probe;
 pub mod report;
 pub mod run;

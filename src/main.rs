@@ -42,6 +42,14 @@ fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
+    // The TUI logs to a file; every other mode to stderr when asked.
+    let tui = matches!(cli.command, None | Some(Command::Demo));
+    let sink = if tui {
+        certscope::logging::Sink::File
+    } else {
+        certscope::logging::Sink::Stderr
+    };
+    let _log = certscope::logging::init(cli.verbose, sink);
     let code = rt.block_on(async move {
         match cli.command {
             Some(Command::Check(args)) => match certscope::check::run(args).await {

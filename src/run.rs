@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::{AbortHandle, JoinSet};
+use tracing::Instrument;
 
 use crate::config::Config;
 use crate::diagnose::diagnose_chain;
@@ -50,9 +51,21 @@ impl Engine {
     /// Probe `target`, fetch what its certificates point at, and diagnose,
     /// now (without waiting for a slot). `trust` is the store to judge by.
     pub async fn check(&self, target: &Target, trust: &TrustStore) -> Report {
-        let (obs, mut chain) = self.observe(target, trust).await;
-        let now = self.config.at.unwrap_or(obs.started_at);
-        diagnose_chain(&obs, &mut chain, trust, now, &self.config.diagnose)
+        let span = tracing::info_span!("check", target = %target.host_port());
+        async {
+            let (obs, mut chain) = self.observe(target, trust).await;
+            let now = self.config.at.unwrap_or(obs.started_at);
+            let report = diagnose_chain(&obs, &mut chain, trust, now, &self.config.diagnose);
+            tracing::info!(
+                status = ?report.status,
+                findings = report.findings.len(),
+                elapsed_ms = report.elapsed_ms,
+                "checked"
+            );
+            report
+        }
+        .instrument(span)
+        .await
     }
 
     /// Read a certificate file and diagnose it (offline: nothing is

@@ -1013,3 +1013,64 @@ async fn progress_never_reaches_stdout() {
     assert_eq!(got, want);
     lab.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_and_text_keep_input_order_while_streaming() {
+    let lab = start_lab().await;
+    // `slow` answers last; the document still lists it first.
+    let ids = ["slow", "good", "expired"];
+    let r = run(check_args(&lab, &ids, true, &["--json"])).await;
+    let order: Vec<String> = r
+        .results()
+        .iter()
+        .map(|v| v["target"].as_str().expect("target").to_string())
+        .collect();
+    let want: Vec<String> = ids.iter().map(|id| target_of(&lab, id)).collect();
+    assert_eq!(order, want);
+    let r = run(check_args(&lab, &ids, true, &[])).await;
+    let pos: Vec<usize> = want
+        .iter()
+        .map(|t| r.stdout.find(t.as_str()).expect("each target in the text"))
+        .collect();
+    assert!(
+        pos[0] < pos[1] && pos[1] < pos[2],
+        "input order:\n{}",
+        r.stdout
+    );
+    lab.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_reach_stderr_only_when_asked() {
+    let lab = start_lab().await;
+    let quiet = run(check_args(&lab, &["good"], true, &["--format", "jsonl"])).await;
+    assert!(!quiet.stderr.contains("checked"), "{}", quiet.stderr);
+    let verbose = run(check_args(
+        &lab,
+        &["good"],
+        true,
+        &["--format", "jsonl", "-vv"],
+    ))
+    .await;
+    assert_eq!(
+        verbose.stdout.lines().count(),
+        1,
+        "stdout keeps one JSON line"
+    );
+    for want in ["handshake done", "checked status=Ok", "check{target="] {
+        assert!(
+            verbose.stderr.contains(want),
+            "{want:?} in:\n{}",
+            verbose.stderr
+        );
+    }
+    let env = run_env(
+        check_args(&lab, &["good"], true, &["--format", "jsonl"]),
+        vec![(s("RUST_LOG"), s("info"))],
+        RUN_LIMIT,
+    )
+    .await;
+    assert!(env.stderr.contains("checked status=Ok"), "{}", env.stderr);
+    assert!(!env.stderr.contains("handshake done"), "info hides debug");
+    lab.shutdown();
+}

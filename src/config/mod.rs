@@ -15,16 +15,9 @@ use crate::target::Target;
 use crate::x509::trust::TrustStore;
 
 /// Bad input: one line for the user, exit code 3.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct InputError(pub String);
-
-impl std::fmt::Display for InputError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for InputError {}
 
 /// Everything a run needs, validated: what the engine receives.
 #[derive(Clone)]

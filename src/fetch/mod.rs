@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::OnceCell;
+use tracing::Instrument;
 
 use crate::fetch::http::Limits;
 use crate::report::observation::{Checked, Fetch, FetchError, FetchKind, Observation};
@@ -80,11 +81,19 @@ impl FetchCache {
             let mut m = self.slots.lock().unwrap_or_else(|e| e.into_inner());
             m.entry(key).or_default().clone()
         };
-        slot.get_or_init(|| async {
-            match post {
-                Some(body) => http::post(url, "application/ocsp-request", body, &limits).await,
-                None => http::get(url, &limits).await,
+        slot.get_or_init(|| {
+            async {
+                let r = match post {
+                    Some(body) => http::post(url, "application/ocsp-request", body, &limits).await,
+                    None => http::get(url, &limits).await,
+                };
+                match &r {
+                    Ok(b) => tracing::debug!(bytes = b.len(), "fetched"),
+                    Err(e) => tracing::debug!(error = %e, "fetch failed"),
+                }
+                r
             }
+            .instrument(tracing::debug_span!("fetch", url))
         })
         .await
         .clone()

@@ -22,6 +22,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
+use tracing::Instrument;
 
 use crate::report::observation::{ConnCode, ConnFailure, Observation, Timings, TlsFacts};
 use crate::target::{Host, Target};
@@ -341,9 +342,13 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Observation {
         revocation_checked: false,
         staple_checked: None,
     };
-    let addrs = match resolve(target, opts.timeout).await {
+    let addrs = match resolve(target, opts.timeout)
+        .instrument(tracing::debug_span!("resolve"))
+        .await
+    {
         Ok(a) => a,
         Err(f) => {
+            tracing::debug!(error = %f.message, "resolve failed");
             obs.error = Some(f);
             obs.timings.total_ms = ms(t0.elapsed());
             return obs;
@@ -351,12 +356,17 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Observation {
     };
     obs.timings.resolve_ms = ms(t0.elapsed());
     let t1 = Instant::now();
-    let tcp = match connect(&addrs, opts.timeout).await {
+    let tcp = match connect(&addrs, opts.timeout)
+        .instrument(tracing::debug_span!("connect", addresses = addrs.len()))
+        .await
+    {
         Ok((s, a)) => {
+            tracing::debug!(address = %a, "connected");
             obs.address = Some(a);
             s
         }
         Err((f, a)) => {
+            tracing::debug!(address = %a, error = %f.message, "connect failed");
             obs.address = Some(a);
             obs.error = Some(f);
             obs.timings.connect_ms = ms(t1.elapsed());
@@ -373,7 +383,18 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Observation {
             return obs;
         }
     };
-    handshake(tcp, target, opts, &mut obs).await;
+    handshake(tcp, target, opts, &mut obs)
+        .instrument(tracing::debug_span!("handshake"))
+        .await;
+    match (&obs.error, &obs.tls) {
+        (Some(f), _) => tracing::debug!(step = f.step, error = %f.message, "handshake failed"),
+        (None, Some(tls)) => tracing::debug!(
+            version = %tls.version,
+            certificates = obs.chain.len(),
+            "handshake done"
+        ),
+        (None, None) => {}
+    }
     if needs_legacy(&obs)
         && let Some(addr) = obs.address
     {

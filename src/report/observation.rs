@@ -62,30 +62,23 @@ pub struct Timings {
 }
 
 /// Why an HTTP fetch (AIA, CRL, OCSP) gave nothing usable.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
     /// No answer within the timeout (connect, or the whole body).
+    #[error("timed out: {0}")]
     Timeout(String),
     /// The body exceeded the size cap (bytes allowed).
+    #[error("the body is larger than the {0}-byte cap")]
     TooLarge(usize),
     /// The server answered with a non-success HTTP status (code, reason).
+    #[error("HTTP {0} {1}")]
     Status(u16, String),
     /// Not an http:// URL, or a malformed one.
+    #[error("unusable URL: {0}")]
     BadUrl(String),
     /// Connection refused, reset, name does not resolve, malformed reply...
+    #[error("{0}")]
     Io(String),
-}
-
-impl std::fmt::Display for FetchError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FetchError::Timeout(m) => write!(f, "timed out: {m}"),
-            FetchError::TooLarge(n) => write!(f, "the body is larger than the {n}-byte cap"),
-            FetchError::Status(c, r) => write!(f, "HTTP {c} {r}"),
-            FetchError::BadUrl(m) => write!(f, "unusable URL: {m}"),
-            FetchError::Io(m) => f.write_str(m),
-        }
-    }
 }
 
 /// What a fetch was for.

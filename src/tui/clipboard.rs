@@ -30,30 +30,11 @@ pub fn choose(env: &dyn Fn(&str) -> Option<String>) -> Method {
     Method::System
 }
 
+/// Standard base64 with padding, as OSC 52 wants it (the base64 crate
+/// crossterm already builds on).
 fn base64(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        out.push(T[(n >> 18) as usize & 63] as char);
-        out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 {
-            T[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        out.push(if chunk.len() > 2 {
-            T[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(data)
 }
 
 /// The bytes to write for an OSC 52 copy. Inside tmux, the plain sequence
@@ -114,7 +95,7 @@ impl Clipboard {
             match cb.set_text(text.to_string()) {
                 Ok(()) => return Ok(format!("copied {} ({} bytes)", preview(text), text.len())),
                 Err(e) => {
-                    crate::tui::log::log(&format!("system clipboard failed, using OSC 52: {e}"));
+                    tracing::warn!(error = %e, "system clipboard failed, using OSC 52");
                 }
             }
         }

@@ -6,7 +6,6 @@
 
 pub mod clipboard;
 pub mod keys;
-pub mod log;
 pub mod model;
 pub mod runtime;
 pub mod setup;

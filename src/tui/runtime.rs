@@ -20,7 +20,6 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::clipboard::Clipboard;
-use super::log::log;
 use super::model::{AddDefaults, HostState, Model};
 use super::update::{self, Action, Effect};
 use crate::config::Config;
@@ -131,7 +130,7 @@ impl Prober {
                     report: Box::new(report),
                 },
                 Ok(Err(error)) => {
-                    log(&format!("host {host}: {error}"));
+                    tracing::warn!(host, %error, "probe failed");
                     Action::ProbeFailed {
                         host,
                         generation,
@@ -139,7 +138,7 @@ impl Prober {
                     }
                 }
                 Err(e) if !e.is_cancelled() => {
-                    log(&format!("task for host {host} failed: {e}"));
+                    tracing::error!(host, error = %e, "probe task failed");
                     Action::ProbeFailed {
                         host,
                         generation,
@@ -295,7 +294,7 @@ fn apply(
             Effect::Copy(text) => {
                 let r = clipboard.copy(&text, &mut std::io::stdout());
                 if let Err(e) = &r {
-                    log(&format!("copy failed: {e}"));
+                    tracing::warn!(error = %e, "copy failed");
                 }
                 let _ = tx.send(Action::Copied(r));
             }

@@ -20,7 +20,6 @@ mod sig;
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
 use std::net::IpAddr;
 
 use x509_parser::asn1_rs::Oid;
@@ -125,26 +124,15 @@ pub enum SigCheck {
 }
 
 /// Why a blob is not a usable certificate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CertError {
     /// Not a DER X.509 certificate; the text says what the parser found.
+    #[error("not a DER X.509 certificate: {0}")]
     NotDer(String),
     /// A certificate followed by this many extra bytes.
+    #[error("trailing data after the certificate ({0} bytes)")]
     TrailingData(usize),
 }
-
-impl fmt::Display for CertError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CertError::NotDer(m) => write!(f, "not a DER X.509 certificate: {m}"),
-            CertError::TrailingData(n) => {
-                write!(f, "trailing data after the certificate ({n} bytes)")
-            }
-        }
-    }
-}
-
-impl std::error::Error for CertError {}
 
 /// Everything certscope knows about one certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
