@@ -38,7 +38,7 @@ wait_for() {
 }
 keys() { "${T[@]}" send-keys -t s "$@"; sleep 0.3; }
 
-"${T[@]}" new-session -d -s s -x 160 -y 45 "env -i HOME=$work PATH=/usr/bin:/bin TERM=xterm-256color PS1='smoke-prompt\$ ' bash --norc --noprofile"
+"${T[@]}" new-session -d -s s -x 160 -y 45 "env -i HOME=$work HISTFILE=/dev/null PATH=/usr/bin:/bin TERM=xterm-256color PS1='smoke-prompt\$ ' bash --norc --noprofile"
 "${T[@]}" set -g set-clipboard on
 wait_for 5 "the shell prompt" "'smoke-prompt\$' in s"
 
@@ -93,4 +93,7 @@ wait_for 5 "the shell prompt after quitting" "s.rstrip().endswith('smoke-prompt\
 "${T[@]}" send-keys -t s "stty -a | grep -qw -- -icanon && echo TTY-RAW || echo TTY-COOKED" Enter
 wait_for 5 "the terminal mode check" "'\\nTTY-RAW' in s or '\\nTTY-COOKED' in s"
 screen | grep -qx "TTY-COOKED" || fail "the terminal was left in raw mode"
+# The TUI logged to its file (never the screen): one line per finished check.
+log="$work/.local/state/certscope/certscope.log"
+grep -q "checked status=" "$log" 2>/dev/null || fail "no check was logged to $log"
 echo "tui-smoke: OK (copied: $copied)"

@@ -1,0 +1,111 @@
+//! What only the leaf is judged on: ca-as-leaf, invalid-purpose,
+//! long-validity and no-sct.
+
+use super::DAY;
+use crate::diagnose::ctx::Ctx;
+use crate::diagnose::fix::Facts;
+use crate::report::finding::{Code, Finding, Severity};
+use crate::report::rfc3339;
+use crate::x509::cert::KeyKind;
+use crate::x509::chain::PathEnd;
+
+/// ca-as-leaf, invalid-purpose, long-validity and no-sct on the leaf.
+pub fn leaf_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let leaf = &ctx.certs[0];
+    if leaf.is_ca {
+        out.push(ctx.finding(
+            Code::CaAsLeaf,
+            Severity::Critical,
+            Some(0),
+            "A CA certificate is served as the server certificate".into(),
+            format!(
+                "The leaf '{}' has basicConstraints CA:TRUE. Browsers refuse CA certificates as end-entity certificates; serve a certificate issued by the CA instead.",
+                leaf.subject
+            ),
+            &Facts::default(),
+        ));
+    }
+    if let Some(eku) = &leaf.ext_key_usage
+        && !eku.server_auth
+    {
+        let mut listed: Vec<String> = Vec::new();
+        if eku.client_auth {
+            listed.push("clientAuth".into());
+        }
+        if eku.any {
+            listed.push("anyExtendedKeyUsage".into());
+        }
+        listed.extend(eku.others.iter().cloned());
+        out.push(ctx.finding(
+            Code::InvalidPurpose,
+            Severity::Critical,
+            Some(0),
+            "Certificate is not for TLS servers (no serverAuth)".into(),
+            format!(
+                "The leaf's extendedKeyUsage lists {} but not serverAuth (1.3.6.1.5.5.7.3.1), so clients refuse it for a server.",
+                if listed.is_empty() { "nothing".to_string() } else { listed.join(", ") }
+            ),
+            &Facts::default(),
+        ));
+    }
+    if let Some(ku) = &leaf.key_usage {
+        let ds = ku.iter().any(|k| k == "digitalSignature");
+        let ke = ku.iter().any(|k| k == "keyEncipherment");
+        let rsa = leaf.key.kind == KeyKind::Rsa;
+        if !ds && !leaf.is_ca {
+            let why = if rsa && ke {
+                "It allows only keyEncipherment, usable just for static RSA key exchange, which TLS 1.3 lacks and current browsers disable."
+            } else {
+                "Without digitalSignature the key may not sign the TLS handshake."
+            };
+            out.push(ctx.finding(
+                Code::InvalidPurpose,
+                Severity::Critical,
+                Some(0),
+                "Key usage forbids the TLS handshake (no digitalSignature)".into(),
+                format!("The leaf's keyUsage is {}. {why}", ku.join(", ")),
+                &Facts::default(),
+            ));
+        }
+    }
+    let span = leaf.not_after - leaf.not_before;
+    if span > 398 * DAY {
+        let days = span / DAY;
+        let critical = span > 825 * DAY;
+        out.push(ctx.finding(
+            Code::LongValidity,
+            if critical { Severity::Critical } else { Severity::Warning },
+            Some(0),
+            format!("Certificate lifetime of {days} days is too long"),
+            format!(
+                "The leaf is valid for {days} days ({} to {}). Publicly trusted CAs may not issue more than 398 days{}",
+                rfc3339(leaf.not_before),
+                rfc3339(leaf.not_after),
+                if critical {
+                    ", and Apple platforms refuse TLS certificates valid for more than 825 days."
+                } else {
+                    "; Safari and other Apple clients refuse such certificates from public CAs."
+                }
+            ),
+            &Facts::default(),
+        ));
+    }
+    if let PathEnd::Anchored { anchor, .. } = &ctx.walk.end
+        && ctx
+            .trust
+            .anchors
+            .get(*anchor)
+            .is_some_and(|a| a.origin.is_public())
+        && leaf.sct_count == 0
+        && !leaf.is_self_signed()
+    {
+        out.push(ctx.finding(
+            Code::NoSct,
+            Severity::Warning,
+            Some(0),
+            "No Certificate Transparency proof (SCT)".into(),
+            "The leaf chains to a public root but carries no embedded Signed Certificate Timestamps. Chrome and Safari require CT for publicly trusted certificates. (A server may instead send SCTs in a TLS extension or in its stapled OCSP response, which certscope does not read; embedding them is what every public CA does today.)".into(),
+            &Facts::default(),
+        ));
+    }
+}

@@ -1,0 +1,115 @@
+//! chain-order (wrong order, duplicates, unrelated certificates) and
+//! root-sent: the sent certificates against the path a client builds.
+
+use crate::diagnose::ctx::Ctx;
+use crate::diagnose::fix::Facts;
+use crate::report::finding::{Code, Finding, Severity};
+use crate::x509::chain::PathEnd;
+
+pub struct SentOrder {
+    /// The sent certificates on the path, in path order, then a sent anchor.
+    pub order: Vec<usize>,
+    /// What is wrong with the sent order, in words (empty: nothing).
+    pub problems: Vec<String>,
+    /// The first position where the sent order goes wrong.
+    pub first_bad: Option<usize>,
+}
+
+pub fn sent_order(ctx: &Ctx) -> SentOrder {
+    let w = &ctx.walk;
+    let mut order: Vec<usize> = w
+        .path
+        .iter()
+        .copied()
+        .filter(|i| *i < ctx.presented)
+        .collect();
+    if let PathEnd::Anchored {
+        sent_as: Some(s), ..
+    } = &w.end
+    {
+        order.push(*s);
+    }
+    let mut problems = Vec::new();
+    if w.out_of_order {
+        problems.push(format!(
+            "the certificates are not in issuing order (sent order of the path: {}; expected the leaf, then each issuer)",
+            order.iter().map(|i| format!("#{i}")).collect::<Vec<_>>().join(" → ")
+        ));
+    }
+    for &d in &w.duplicates {
+        problems.push(format!(
+            "certificate #{d} ('{}') is sent twice",
+            ctx.certs[d].display_name()
+        ));
+    }
+    for &u in &w.unused {
+        problems.push(format!(
+            "certificate #{u} ('{}') belongs to no path from the leaf",
+            ctx.certs[u].display_name()
+        ));
+    }
+    let first_bad = w
+        .duplicates
+        .iter()
+        .chain(w.unused.iter())
+        .copied()
+        .chain(
+            order
+                .iter()
+                .enumerate()
+                .filter(|(pos, i)| pos != *i)
+                .map(|(pos, _)| pos),
+        )
+        .min();
+    SentOrder {
+        order,
+        problems,
+        first_bad,
+    }
+}
+
+pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let w = &ctx.walk;
+    let sent = sent_order(ctx);
+    // A file is judged by its own order instead (diagnose::file).
+    if ctx.obs.origin.file().is_none() && !sent.problems.is_empty() {
+        let listed: Vec<String> = ctx.certs[..ctx.presented]
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("#{i} {}", c.display_name()))
+            .collect();
+        out.push(ctx.finding(
+            Code::ChainOrder,
+            Severity::Warning,
+            sent.first_bad,
+            "Chain is sent out of order or with extra certificates".into(),
+            format!(
+                "{} [{}]: {}. Browsers tolerate this; older and stricter clients fail.",
+                ctx.sender(),
+                listed.join(", "),
+                sent.problems.join("; ")
+            ),
+            &Facts::default(),
+        ));
+    }
+    if let PathEnd::Anchored {
+        sent_as: Some(s), ..
+    } = &w.end
+    {
+        out.push(ctx.finding(
+            Code::RootSent,
+            Severity::Info,
+            Some(*s),
+            if ctx.obs.origin.file().is_some() {
+                "The file also holds the root certificate".into()
+            } else {
+                "The server also sends the root certificate".into()
+            },
+            format!(
+                "Certificate #{s} '{}' is the trust anchor itself. Clients use their own copy, so sending it only wastes bytes in every handshake.",
+                ctx.certs[*s].display_name()
+            ),
+            &Facts::default(),
+        ));
+    }
+}
