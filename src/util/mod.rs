@@ -1,8 +1,10 @@
 //! Leaf helpers every layer may use: making untrusted text safe for a
-//! terminal (`sanitize`) and quoting values for a shell (`shell`).
+//! terminal (`sanitize`), quoting values for a shell (`shell`), and reading
+//! a TLV from untrusted bytes (`tlv`).
 //!
 //! Owns: nothing but text transformations. Never imports another module
 //! of the crate.
 
 pub mod sanitize;
 pub mod shell;
+pub mod tlv;

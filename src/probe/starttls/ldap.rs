@@ -6,23 +6,7 @@ use super::*;
 pub(super) const LDAP_STARTTLS: &[u8] =
     b"\x30\x1d\x02\x01\x01\x77\x18\x80\x161.3.6.1.4.1.1466.20037";
 
-/// One DER TLV at the start of `b`: (tag, content, rest).
-pub(super) fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = b.split_first()?;
-    let (&len0, rest) = rest.split_first()?;
-    let (len, rest) = if len0 < 0x80 {
-        (usize::from(len0), rest)
-    } else {
-        let n = usize::from(len0 & 0x7f);
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let bytes = rest.get(..n)?;
-        let len = bytes.iter().fold(0usize, |a, &x| (a << 8) | usize::from(x));
-        (len, rest.get(n..)?)
-    };
-    Some((tag, rest.get(..len)?, rest.get(len..)?))
-}
+use crate::util::tlv::read_tlv;
 
 pub(super) fn ldap_result_name(code: u32) -> &'static str {
     match code {
@@ -44,21 +28,21 @@ pub(super) fn ldap_result_name(code: u32) -> &'static str {
 
 /// The resultCode and diagnosticMessage of an LDAP ExtendedResponse.
 pub(super) fn ldap_response(body: &[u8]) -> Option<(u32, Vec<u8>)> {
-    let (tag, _msgid, rest) = tlv(body)?;
+    let (tag, _msgid, rest) = read_tlv(body)?;
     if tag != 0x02 {
         return None;
     }
-    let (tag, op, _) = tlv(rest)?;
+    let (tag, op, _) = read_tlv(rest)?;
     if tag != 0x78 {
         return None;
     }
-    let (tag, code, rest) = tlv(op)?;
+    let (tag, code, rest) = read_tlv(op)?;
     if tag != 0x0a || code.is_empty() || code.len() > 4 {
         return None;
     }
     let code = code.iter().fold(0u32, |a, &x| (a << 8) | u32::from(x));
-    let diag = tlv(rest)
-        .and_then(|(_, _, rest)| tlv(rest))
+    let diag = read_tlv(rest)
+        .and_then(|(_, _, rest)| read_tlv(rest))
         .filter(|(tag, _, _)| *tag == 0x04)
         .map(|(_, d, _)| d.to_vec())
         .unwrap_or_default();

@@ -182,7 +182,7 @@ mod tests {
     #[test]
     fn ldap_request_is_31_bytes_with_consistent_lengths() {
         assert_eq!(LDAP_STARTTLS.len(), 31);
-        let (tag, body, rest) = tlv(LDAP_STARTTLS).expect("DER");
+        let (tag, body, rest) = crate::util::tlv::read_tlv(LDAP_STARTTLS).expect("DER");
         assert_eq!((tag, body.len(), rest.len()), (0x30, 29, 0));
     }
 
@@ -201,7 +201,10 @@ mod tests {
             ldap_response(b"\x02\x01\x01\x78\x85\xff\xff\xff\xff\xff"),
             None
         );
-        assert_eq!(tlv(b"\x30\x84\xff\xff\xff\xff"), None);
+        assert_eq!(
+            crate::util::tlv::read_tlv(b"\x30\x84\xff\xff\xff\xff"),
+            None
+        );
     }
 
     #[test]

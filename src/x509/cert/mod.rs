@@ -250,31 +250,7 @@ fn oid_name(oid: &Oid) -> String {
 // Small DER helpers (no panics on any input)
 // ---------------------------------------------------------------------------
 
-/// Read one DER TLV with a single-byte tag: (tag, content, rest).
-pub(crate) fn read_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    if tag & 0x1f == 0x1f {
-        return None; // multi-byte tags are not used where we call this
-    }
-    let (&l0, rest) = rest.split_first()?;
-    let (len, rest) = if l0 < 0x80 {
-        (usize::from(l0), rest)
-    } else {
-        let n = usize::from(l0 & 0x7f);
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let len_bytes = rest.get(..n)?;
-        let mut len: usize = 0;
-        for b in len_bytes {
-            len = len.checked_mul(256)?.checked_add(usize::from(*b))?;
-        }
-        (len, rest.get(n..)?)
-    };
-    let content = rest.get(..len)?;
-    let after = rest.get(len..)?;
-    Some((tag, content, after))
-}
+pub(crate) use crate::util::tlv::read_tlv;
 
 /// Total encoded length of the first TLV in `input`.
 fn tlv_total_len(input: &[u8]) -> Option<usize> {
