@@ -31,6 +31,11 @@ pub async fn run(args: CheckArgs) -> Result<i32, InputError> {
             Ok((i, r)) => {
                 out.add(i, &r);
                 progress.tick();
+                // Write out when nothing else is ready: one write for a
+                // burst of results, none held back while waiting.
+                if rx.is_empty() {
+                    out.flush();
+                }
             }
             Err(e) => eprintln!("certscope: {e}; the targets after it are not checked"),
         }
@@ -82,6 +87,7 @@ pub struct Printer {
     pending: BTreeMap<usize, String>,
     next: usize,
     started: bool,
+    out: std::io::BufWriter<std::io::Stdout>,
 }
 
 impl Printer {
@@ -96,17 +102,21 @@ impl Printer {
             pending: BTreeMap::new(),
             next: 0,
             started: false,
+            out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout()),
         }
+    }
+
+    /// Write out what is buffered.
+    pub fn flush(&mut self) {
+        let _ = self.out.flush();
     }
 
     /// Take report `i` (input order index); print what is ready.
     pub fn add(&mut self, i: usize, r: &Report) {
         self.tally.add(r.status);
-        let mut out = std::io::stdout().lock();
         let text = match self.format {
             Format::Jsonl => {
-                let _ = writeln!(out, "{}", report::json_line(r));
-                let _ = out.flush();
+                let _ = writeln!(self.out, "{}", report::json_line(r));
                 return;
             }
             Format::Json => indent(&report::json_pretty(r), 4),
@@ -114,22 +124,21 @@ impl Printer {
         };
         self.pending.insert(i, text);
         while let Some(t) = self.pending.remove(&self.next) {
-            self.write(&mut out, &t);
+            self.write(&t);
             self.next += 1;
         }
-        let _ = out.flush();
     }
 
-    fn write(&mut self, out: &mut impl Write, t: &str) {
+    fn write(&mut self, t: &str) {
         if self.format == Format::Json {
             let sep = if self.started {
                 ",\n"
             } else {
                 "{\n  \"version\": 1,\n  \"results\": [\n"
             };
-            let _ = write!(out, "{sep}{t}");
+            let _ = write!(self.out, "{sep}{t}");
         } else {
-            let _ = write!(out, "{t}");
+            let _ = write!(self.out, "{t}");
         }
         self.started = true;
     }
@@ -138,11 +147,12 @@ impl Printer {
     /// the closing lines; return the exit code: the worst status, or 3
     /// when fewer reports than expected arrived.
     pub fn finish(mut self) -> i32 {
-        let mut out = std::io::stdout().lock();
         let rest = std::mem::take(&mut self.pending);
         for t in rest.values() {
-            self.write(&mut out, t);
+            self.write(t);
         }
+        let counts = self.tally_counts();
+        let out = &mut self.out;
         match self.format {
             Format::Json if self.started => {
                 let _ = writeln!(out, "\n  ]\n}}");
@@ -151,11 +161,7 @@ impl Printer {
                 let _ = writeln!(out, "{{\n  \"version\": 1,\n  \"results\": []\n}}");
             }
             Format::Text if self.tally.total() > 1 => {
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    crate::report::text::summary_of(&self.tally_counts())
-                );
+                let _ = writeln!(out, "{}", crate::report::text::summary_of(&counts));
             }
             _ => {}
         }

@@ -27,7 +27,7 @@ use crate::probe::probe;
 use crate::report::Report;
 use crate::report::observation::Observation;
 use crate::target::Target;
-use crate::x509::chain::Chain;
+use crate::x509::chain::{Chain, IssuerCache};
 use crate::x509::trust::TrustStore;
 
 /// The engine of one run: its configuration, the fetch cache its targets
@@ -35,6 +35,7 @@ use crate::x509::trust::TrustStore;
 pub struct Engine {
     pub config: Config,
     cache: FetchCache,
+    issuers: IssuerCache,
     slots: Arc<Semaphore>,
 }
 
@@ -44,6 +45,7 @@ impl Engine {
         Engine {
             config,
             cache: FetchCache::default(),
+            issuers: IssuerCache::default(),
             slots,
         }
     }
@@ -90,7 +92,7 @@ impl Engine {
     /// Probe and fetch, keeping the parsed chain for the diagnosis.
     pub async fn observe(&self, target: &Target, trust: &TrustStore) -> (Observation, Chain) {
         let mut obs = probe(target, &self.config.probe).await;
-        let mut chain = Chain::parse(&obs.chain);
+        let mut chain = Chain::parse_with(&obs.chain, Some(&self.issuers));
         if chain.leaf_parsed {
             // Verify the presented path first, at the diagnosis' instant, so
             // every walk after it reuses the verified links.

@@ -153,6 +153,33 @@ fn anchor_index(trust: &TrustStore, a: &crate::x509::trust::Anchor) -> usize {
         .unwrap_or(0)
 }
 
+/// Issuer (CA) certificates parsed once per run: a fleet's servers share a
+/// few intermediates, while each leaf is its own and is not kept. Bounded.
+#[derive(Debug, Default)]
+pub struct IssuerCache {
+    map: std::sync::Mutex<std::collections::HashMap<Vec<u8>, CertInfo>>,
+}
+
+impl IssuerCache {
+    /// At most this many issuers are kept; later ones are parsed each time.
+    const MAX: usize = 1024;
+
+    fn get(&self, der: &[u8]) -> Option<CertInfo> {
+        let m = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(der).cloned()
+    }
+
+    fn put(&self, c: &CertInfo) {
+        if !c.is_ca {
+            return;
+        }
+        let mut m = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() < Self::MAX {
+            m.entry(c.der.clone()).or_insert_with(|| c.clone());
+        }
+    }
+}
+
 /// The certificates of one observation, each parsed once: those presented
 /// (in the order sent, unparsable ones left out and listed), then those
 /// fetched from AIA, and the path built over them. The fetch stage extends
@@ -179,9 +206,23 @@ pub struct Chain {
 impl Chain {
     /// Parse what was presented (leaf first), once.
     pub fn parse(ders: &[Vec<u8>]) -> Chain {
+        Chain::parse_with(ders, None)
+    }
+
+    /// [`Chain::parse`], taking issuer certificates already parsed in this
+    /// run from `issuers` (and adding new ones to it).
+    pub fn parse_with(ders: &[Vec<u8>], issuers: Option<&IssuerCache>) -> Chain {
         let mut chain = Chain::default();
         for (i, der) in ders.iter().enumerate() {
-            match CertInfo::from_der(der) {
+            let parsed = match issuers.and_then(|c| c.get(der)) {
+                Some(c) => Ok(c),
+                None => CertInfo::from_der(der).inspect(|c| {
+                    if let Some(cache) = issuers {
+                        cache.put(c);
+                    }
+                }),
+            };
+            match parsed {
                 Ok(c) => chain.certs.push(c),
                 Err(e) => chain.unparsable.push((i, e.to_string())),
             }
@@ -306,5 +347,60 @@ impl Chain {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::TestPki;
+
+    const NOW: i64 = 1_800_000_000;
+
+    #[test]
+    fn issuers_are_parsed_once_per_run_and_leaves_are_not_kept() {
+        let pki = TestPki::new();
+        let a = pki.chain(&["a.test"], NOW - 86_400, NOW + 86_400, |_| {});
+        let b = pki.chain(&["b.test"], NOW - 86_400, NOW + 86_400, |_| {});
+        let cache = IssuerCache::default();
+        let first = Chain::parse_with(&a, Some(&cache));
+        assert_eq!(first.certs, Chain::parse(&a).certs);
+        // The intermediate is kept, the leaf is not.
+        assert!(cache.get(&a[1]).is_some());
+        assert!(cache.get(&a[0]).is_none());
+        let second = Chain::parse_with(&b, Some(&cache));
+        assert_eq!(second.certs[1], first.certs[1]);
+        assert_eq!(second.certs[0].subject_cn.as_deref(), Some("b.test"));
+        assert_eq!(second.presented, 2);
+        assert!(second.leaf_parsed);
+    }
+
+    #[test]
+    fn webpki_hands_its_verified_links_to_the_walk() {
+        let pki = TestPki::new();
+        let ders = pki.chain(&["a.test"], NOW - 86_400, NOW + 86_400, |_| {});
+        let trust = pki.trust();
+        let mut chain = Chain::parse(&ders);
+        let algs = crate::x509::provider()
+            .signature_verification_algorithms
+            .all;
+        assert!(chain.webpki_verdict(&ders, &trust, algs, NOW).is_ok());
+        // Both links are now known good without another verification.
+        assert_eq!(
+            chain.certs[0].sig_memo.get(&chain.certs[1].spki_der),
+            Some(crate::x509::cert::SigCheck::Valid)
+        );
+        assert_eq!(
+            chain.certs[1].sig_memo.get(&trust.anchors[0].spki_der),
+            Some(crate::x509::cert::SigCheck::Valid)
+        );
+        let walk = chain.walk(&trust).expect("a walk");
+        assert!(matches!(walk.end, PathEnd::Anchored { .. }));
+        assert_eq!(walk.path, [0, 1]);
+        // An expired leaf: webpki refuses, nothing is recorded as verified.
+        let old = pki.chain(&["a.test"], NOW - 9 * 86_400, NOW - 86_400, |_| {});
+        let mut chain = Chain::parse(&old);
+        assert!(chain.webpki_verdict(&old, &trust, algs, NOW).is_err());
+        assert_eq!(chain.certs[0].sig_memo.get(&chain.certs[1].spki_der), None);
     }
 }
