@@ -1,5 +1,5 @@
 //! The real `certscope` binary against the built-in lab (started in-process):
-//! exit codes, the JSON / JSONL / text contracts of `shared/spec/cli.md`,
+//! exit codes, the JSON / JSONL / text contracts of `assets/spec/cli.md`,
 //! `--at`, trust stores, and bad input. Every child process is bounded in
 //! time and killed when it overruns.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test

@@ -1,4 +1,4 @@
-//! Findings: the stable codes of `shared/spec/findings.md`, severities and
+//! Findings: the stable codes of `assets/spec/findings.md`, severities and
 //! the finding record every mode (JSON, text, TUI) shows.
 
 use serde::Serialize;
