@@ -43,37 +43,27 @@ pub async fn run(args: CheckArgs) -> Result<i32, InputError> {
     Ok(out.finish())
 }
 
-/// Counts per status, for the summary line and the exit code.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Tally {
-    pub ok: usize,
-    pub warning: usize,
-    pub critical: usize,
-    pub error: usize,
+/// Counts per status (ok, warning, critical, error), for the summary line,
+/// and the worst status, for the exit code.
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    counts: [usize; 4],
+    worst: Status,
 }
 
 impl Tally {
-    pub fn add(&mut self, s: Status) {
-        match s {
-            Status::Ok => self.ok += 1,
-            Status::Warning => self.warning += 1,
-            Status::Critical => self.critical += 1,
-            Status::Error => self.error += 1,
-        }
+    fn add(&mut self, s: Status) {
+        let i = match s {
+            Status::Ok => 0,
+            Status::Warning => 1,
+            Status::Critical => 2,
+            Status::Error => 3,
+        };
+        self.counts[i] += 1;
+        self.worst = Status::worst(self.worst, s);
     }
-    pub fn total(&self) -> usize {
-        self.ok + self.warning + self.critical + self.error
-    }
-    pub fn worst(&self) -> Status {
-        if self.error > 0 {
-            Status::Error
-        } else if self.critical > 0 {
-            Status::Critical
-        } else if self.warning > 0 {
-            Status::Warning
-        } else {
-            Status::Ok
-        }
+    fn total(&self) -> usize {
+        self.counts.iter().sum()
     }
 }
 
@@ -98,7 +88,10 @@ impl Printer {
             format,
             expected,
             color,
-            tally: Tally::default(),
+            tally: Tally {
+                counts: [0; 4],
+                worst: Status::Ok,
+            },
             pending: BTreeMap::new(),
             next: 0,
             started: false,
@@ -151,7 +144,7 @@ impl Printer {
         for t in rest.values() {
             self.write(t);
         }
-        let counts = self.tally_counts();
+        let counts = self.tally.counts;
         let out = &mut self.out;
         match self.format {
             Format::Json if self.started => {
@@ -169,18 +162,9 @@ impl Printer {
         let worst = if self.tally.total() < self.expected {
             Status::Error
         } else {
-            self.tally.worst()
+            self.tally.worst
         };
         worst.exit_code()
-    }
-
-    fn tally_counts(&self) -> [usize; 4] {
-        [
-            self.tally.ok,
-            self.tally.warning,
-            self.tally.critical,
-            self.tally.error,
-        ]
     }
 }
 

@@ -164,11 +164,7 @@ pub fn diagnose_chain(
                 fix: crate::diagnose::fix::steps(Code::HandshakeFailed, &fix, &Facts::default()),
             });
         }
-        report.status = if obs.chain.is_empty() {
-            Status::Error
-        } else {
-            Status::Critical
-        };
+        report.status = status(&findings, !obs.chain.is_empty());
         report.chain = std::mem::take(&mut chain.certs)
             .into_iter()
             .map(|info| ChainEntry {
@@ -260,16 +256,24 @@ pub fn diagnose_chain(
         }
     }
     sort_findings(&mut findings);
-    let worst = findings.iter().map(|f| f.severity).max();
-    report.status = match worst {
-        Some(Severity::Critical) => Status::Critical,
-        Some(Severity::Warning) => Status::Warning,
-        _ => Status::Ok,
-    };
+    report.status = status(&findings, true);
     report.chain = chain;
     report.path = path;
     report.findings = findings;
     report
+}
+
+/// A report's status, decided here only: `error` when no certificate was
+/// obtained (nothing could be judged), else the worst finding's severity.
+fn status(findings: &[Finding], got_certificates: bool) -> Status {
+    if !got_certificates {
+        return Status::Error;
+    }
+    match findings.iter().map(|f| f.severity).max() {
+        Some(Severity::Critical) => Status::Critical,
+        Some(Severity::Warning) => Status::Warning,
+        _ => Status::Ok,
+    }
 }
 
 /// Judge revocation for every certificate on the path (and the staple);

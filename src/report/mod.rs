@@ -117,12 +117,6 @@ impl RevState {
 }
 
 #[derive(Serialize)]
-pub struct JsonDocument<'a> {
-    pub version: u32,
-    pub results: Vec<JsonResult<'a>>,
-}
-
-#[derive(Serialize)]
 pub struct JsonResult<'a> {
     pub target: String,
     pub host: String,
@@ -233,16 +227,8 @@ impl Report {
     }
 }
 
-/// The whole `--format json` document.
-pub fn json_document(reports: &[Report]) -> String {
-    let doc = JsonDocument {
-        version: 1,
-        results: reports.iter().map(Report::to_json).collect(),
-    };
-    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-}
-
-/// One result of a `--format json` document, pretty-printed.
+/// One result of a `--format json` document (`{"version": 1, "results":
+/// [...]}`, which `check` writes as the results arrive), pretty-printed.
 pub fn json_pretty(report: &Report) -> String {
     serde_json::to_string_pretty(&report.to_json())
         .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))

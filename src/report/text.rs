@@ -155,17 +155,6 @@ pub fn render(r: &Report, color: bool) -> String {
     o
 }
 
-/// One line counting targets per status.
-pub fn summary(reports: &[Report]) -> String {
-    let count = |s: Status| reports.iter().filter(|r| r.status == s).count();
-    summary_of(&[
-        count(Status::Ok),
-        count(Status::Warning),
-        count(Status::Critical),
-        count(Status::Error),
-    ])
-}
-
 /// The summary line from counts: [ok, warning, critical, error].
 pub fn summary_of(counts: &[usize; 4]) -> String {
     let [ok, warning, critical, error] = *counts;

@@ -265,11 +265,6 @@ impl Chain {
         self.walk.as_ref()
     }
 
-    /// The walk if it was made (see [`Chain::walk`]).
-    pub fn walked(&self) -> Option<&ChainWalk> {
-        self.walk.as_ref()
-    }
-
     /// webpki's path validation of the presented certificates at `now`
     /// (server-auth usage; no name check), made once per instant. On
     /// success the links it verified are recorded on the certificates, so
