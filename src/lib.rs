@@ -19,17 +19,22 @@
 //!                              target · util (sanitize, shell quoting)
 //! ```
 //!
-//! The rules, checked by `tests/layout.rs`:
+//! The rules (1, 2 and 5 are checked by `tests/layout.rs` and the lints):
 //!
-//! 1. Arrows point down only. No two modules import each other, directly
-//!    or through others: the module graph has no cycle.
+//! 1. Arrows point down only, through the layers `util` < `target` < `x509`
+//!    < `report` < {`probe`, `fetch`, `diagnose`} (which never import each
+//!    other) < `config` < `run`, `logging` < the modes. No two modules
+//!    import each other, directly or through others: no cycle.
 //! 2. The engine (`config`, `target`, `util`, `x509`, `report`, `probe`,
 //!    `fetch`, `diagnose`, `run`) never imports a mode (`check`, `inspect`,
 //!    `lab`, `tui`), `cli`, clap, ratatui, crossterm or arboard. It receives
 //!    a [`config`] value, never the command line.
-//! 3. `diagnose` and `x509` do no I/O and read no clock: the instant is
-//!    passed in, so every rule is a table test.
+//! 3. `diagnose` does no I/O and reads no clock: the instant is passed in,
+//!    so every rule is a table test. (`x509` reads clock-free too; its only
+//!    I/O is loading trust stores and CA files.)
 //! 4. Each folder's `mod.rs` says what it owns and what it never imports.
+//! 5. Unsafe code is forbidden; `unwrap`/`expect` only in tests
+//!    (`[lints]` in Cargo.toml).
 
 pub mod check;
 pub mod cli;

@@ -227,3 +227,52 @@ fn the_engine_imports_no_mode_and_no_terminal() {
         bad.join("\n")
     );
 }
+
+/// The layers of `src/lib.rs`, lowest first; a module may import only
+/// from layers below its own (the modes may also use each other, as long
+/// as no cycle forms). probe, fetch and diagnose share a layer: none of
+/// them imports another.
+fn layer(top: &str) -> Option<u8> {
+    Some(match top {
+        "util" => 0,
+        "target" => 1,
+        "x509" => 2,
+        "report" => 3,
+        "probe" | "fetch" | "diagnose" => 4,
+        "config" => 5,
+        "run" | "logging" => 6,
+        "check" | "inspect" | "lab" | "tui" | "cli" | "serve" => 7,
+        _ => return None,
+    })
+}
+
+#[test]
+fn layers_point_down() {
+    let g = graph();
+    let mut bad = Vec::new();
+    for (m, deps) in &g.edges {
+        let top = m.split("::").next().unwrap_or("");
+        let Some(mine) = layer(top) else {
+            bad.push(format!("{m}: module {top} has no layer in tests/layout.rs"));
+            continue;
+        };
+        for d in deps {
+            let dtop = d.split("::").next().unwrap_or("");
+            if dtop == top {
+                continue;
+            }
+            let Some(theirs) = layer(dtop) else {
+                bad.push(format!("{m} imports {d}, which has no layer"));
+                continue;
+            };
+            if theirs > mine || (theirs == mine && mine < 7) {
+                bad.push(format!("{m} (layer {mine}) imports {d} (layer {theirs})"));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "arrows must point down:\n{}",
+        bad.join("\n")
+    );
+}

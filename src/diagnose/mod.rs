@@ -1,9 +1,14 @@
 //! Diagnosis: a pure function of (observation, trust anchors, instant,
 //! options). No I/O and no clock reads, so every rule is table-testable.
 //!
-//! Order of work: parse what was presented, walk it to the trust store
-//! (`chain`), run the per-certificate rules (`rules`), then cross-check the
-//! verdict with webpki so certscope never calls "fine" what webpki refuses.
+//! Order of work: take the parsed chain (or parse what was presented),
+//! validate it with webpki once, walk it to the trust store, run the rule
+//! families (`rules/`, and `file.rs` for chains read from files), judge
+//! revocation, then cross-check with webpki's verdict so certscope never
+//! calls "fine" what webpki refuses. The status is decided in one place.
+//!
+//! Owns: findings, fix steps and what clients show. Never imports `probe`,
+//! `fetch`, `run`, a mode, clap or the terminal.
 
 pub mod clients;
 pub mod ctx;

@@ -1,12 +1,17 @@
 //! After the handshake, before the diagnosis: fetch what the certificates
 //! point at. Missing intermediates from AIA caIssuers URLs (up to 3 hops),
-//! then revocation evidence, CRL first and OCSP as the fallback. Bodies are
-//! kept raw in `Observation::fetches`; `diagnose` judges them.
+//! then revocation evidence, CRL first and OCSP as the fallback. An AIA
+//! issuer extends the target's parsed [`Chain`] (parsed once); each CRL or
+//! OCSP answer is checked once here, at the diagnosis' instant, and its
+//! verdict travels in `Observation::fetches` with the raw body.
 //!
 //! Bounded: every fetch has a size cap; the AIA hops of a target share one
 //! deadline of `timeout`, and so do all its revocation lookups, so
 //! unreachable URLs give `revocation-unknown` within `--timeout`, never a
 //! hang. Fetches are cached by URL for the whole run.
+//!
+//! Owns: retrieval over HTTP (`http/`). Never imports `probe`, `diagnose`,
+//! `run`, a mode, clap or the terminal.
 
 pub mod http;
 

@@ -3,7 +3,11 @@
 //! failures into the connection codes of the finding catalog.
 //!
 //! Every step is bounded by `ProbeOptions::timeout`. Nothing here judges the
-//! certificates: that is `diagnose`'s job.
+//! certificates: that is `diagnose`'s job. `file.rs` is the offline probe
+//! (what a certificate file presents).
+//!
+//! Owns: getting observations. Never imports `fetch`, `diagnose`, `run`, a
+//! mode, clap or the terminal.
 
 pub mod file;
 pub mod legacy;

@@ -2,6 +2,9 @@
 //!
 //! `Report` is the engine's output for every mode; the `Json*` DTOs are the
 //! stable wire shape, kept apart so internal changes cannot break scripts.
+//!
+//! Owns: observation and report types, findings, JSON, text, time
+//! formatting. Never imports `probe`, `fetch`, `diagnose`, `run` or a mode.
 
 pub mod finding;
 pub mod observation;

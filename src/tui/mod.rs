@@ -3,6 +3,9 @@
 //! Keys, ticks, resizes and probe results all become [`update::Action`]s;
 //! `update` changes the [`model::Model`] and returns [`update::Effect`]s
 //! (spawn a probe, copy, save, quit) that the event loop carries out.
+//!
+//! Owns: the terminal. Probes and files go through `run::Engine`; no other
+//! module imports this one.
 
 pub mod clipboard;
 pub mod keys;
