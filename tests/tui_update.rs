@@ -466,3 +466,68 @@ fn mouse_click_selects_and_wheel_scrolls() {
     assert_eq!(m.focus, Focus::Hosts);
     assert_eq!(selected_name(&m), "expired.tui.test:443");
 }
+
+/// Results move one host at a time to its place (no re-sort per result):
+/// after every result the view is exactly what a full re-sort gives, under
+/// each sort mode and with a filter, and the cursor stays on its host.
+#[test]
+fn results_are_placed_incrementally_like_a_full_sort() {
+    let pki = TestPki::new();
+    let n = 40;
+    let names: Vec<String> = (0..n)
+        .map(|i| format!("h{:02}.tui.test:443", (i * 7) % n))
+        .collect();
+    let targets = names
+        .iter()
+        .map(|s| Target::parse(s, 443).unwrap())
+        .collect();
+    let mut m = Model::new(targets, T0);
+    m.size = (160, 45);
+    start(&mut m);
+    let ok = pki.chain(&["x.tui.test"], T0 - DAY, T0 + 80 * DAY, |_| {});
+    let old = pki.chain(&["x.tui.test"], T0 - 100 * DAY, T0 - 10 * DAY, |_| {});
+    let soon = pki.chain(&["x.tui.test"], T0 - DAY, T0 + 3 * DAY, |_| {});
+    for pass in 0..4 {
+        match pass {
+            1 => ch(&mut m, 'o'), // sort by name
+            2 => ch(&mut m, 'o'), // sort by expiry
+            _ => Vec::new(),
+        };
+        if pass == 3 {
+            ch(&mut m, 'o'); // back to severity
+            ch(&mut m, '/');
+            typed(&mut m, "h1");
+            key(&mut m, KeyCode::Enter);
+        }
+        // Put the cursor on some host and remember it.
+        key(&mut m, KeyCode::Down);
+        let cursor = m.selected_index();
+        // Results arrive in a scrambled order.
+        for k in 0..n {
+            let i = (k * 13 + pass * 5) % n;
+            let generation = m.hosts[i].generation;
+            let report = match (i + pass) % 4 {
+                0 => connection_failure(&names[i], ConnCode::Unreachable, "refused", T0),
+                1 => pki.report(&names[i], old.clone(), T0),
+                2 => pki.report(&names[i], soon.clone(), T0),
+                _ => pki.report(&names[i], ok.clone(), T0),
+            };
+            update(
+                &mut m,
+                Action::ProbeFinished {
+                    host: i,
+                    generation,
+                    report: Box::new(report),
+                },
+            );
+            let mut full = m.clone();
+            full.refresh_view();
+            assert_eq!(m.view, full.view, "pass {pass}, after result {k}");
+            if let Some(c) = cursor
+                && m.view.contains(&c)
+            {
+                assert_eq!(m.selected_index(), Some(c), "the cursor stays on its host");
+            }
+        }
+    }
+}

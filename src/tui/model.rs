@@ -270,45 +270,58 @@ impl Model {
     /// selected host selected when it is still shown.
     pub fn refresh_view(&mut self) {
         let keep = self.selected_index();
-        let needle = self.filter.to_ascii_lowercase();
         let mut view: Vec<usize> = (0..self.hosts.len())
-            .filter(|&i| {
-                needle.is_empty() || {
-                    let h = &self.hosts[i];
-                    let title = h
-                        .report()
-                        .and_then(|r| r.root_cause())
-                        .map(|f| f.title.to_ascii_lowercase())
-                        .unwrap_or_default();
-                    h.label().to_ascii_lowercase().contains(&needle) || title.contains(&needle)
-                }
-            })
+            .filter(|&i| self.passes_filter(i))
             .collect();
-        let hosts = &self.hosts;
-        match self.sort {
-            SortMode::Severity => view.sort_by(|a, b| {
-                rank(&hosts[*b])
-                    .cmp(&rank(&hosts[*a]))
-                    .then_with(|| hosts[*a].label().cmp(&hosts[*b].label()))
-                    .then(a.cmp(b))
-            }),
-            SortMode::Name => {
-                view.sort_by(|a, b| hosts[*a].label().cmp(&hosts[*b].label()).then(a.cmp(b)))
-            }
-            SortMode::Expiry => view.sort_by(|a, b| {
-                let d = |h: &Host| {
-                    h.report()
-                        .and_then(Report::leaf_days_left)
-                        .unwrap_or(i64::MAX)
-                };
-                d(&hosts[*a]).cmp(&d(&hosts[*b])).then(a.cmp(b))
-            }),
-        }
+        // Each host's key once (labels allocate), not once per comparison.
+        let (hosts, sort) = (&self.hosts, self.sort);
+        view.sort_by_cached_key(|&i| sort_key(hosts, sort, i));
         self.view = view;
+        self.keep_selection(keep);
+    }
+
+    /// Host `i` changed (a result arrived): move it to its place in the
+    /// view without re-sorting the others, keeping the cursor on its host.
+    /// O(n) moves and O(log n) key computations, where a re-sort is
+    /// O(n log n).
+    pub fn refresh_host(&mut self, i: usize) {
+        let keep = self.selected_index();
+        if let Some(p) = self.view.iter().position(|&x| x == i) {
+            self.view.remove(p);
+        }
+        if i < self.hosts.len() && self.passes_filter(i) {
+            let (hosts, sort) = (&self.hosts, self.sort);
+            let key = sort_key(hosts, sort, i);
+            let at = self
+                .view
+                .partition_point(|&x| sort_key(hosts, sort, x) < key);
+            self.view.insert(at, i);
+        }
+        self.keep_selection(keep);
+    }
+
+    fn keep_selection(&mut self, keep: Option<usize>) {
         self.selected = keep
             .and_then(|k| self.view.iter().position(|i| *i == k))
             .unwrap_or(0)
             .min(self.view.len().saturating_sub(1));
+    }
+
+    /// Whether host `i` matches the filter (its label or root cause).
+    fn passes_filter(&self, i: usize) -> bool {
+        if self.filter.is_empty() {
+            return true;
+        }
+        let Some(h) = self.hosts.get(i) else {
+            return false;
+        };
+        let needle = self.filter.to_ascii_lowercase();
+        let title = h
+            .report()
+            .and_then(|r| r.root_cause())
+            .map(|f| f.title.to_ascii_lowercase())
+            .unwrap_or_default();
+        h.label().to_ascii_lowercase().contains(&needle) || title.contains(&needle)
     }
 
     pub fn set_message(&mut self, text: impl Into<String>, kind: MessageKind) {
@@ -320,6 +333,31 @@ impl Model {
 }
 
 /// Sort rank: error > critical > warning > ok > pending.
+/// Where host `i` sorts under `sort`: worst first (then by name), by name,
+/// or soonest expiry; ties by position, so the order is total.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum SortKey {
+    Severity(std::cmp::Reverse<u8>, String, usize),
+    Name(String, usize),
+    Expiry(i64, usize),
+}
+
+fn sort_key(hosts: &[Host], sort: SortMode, i: usize) -> SortKey {
+    let Some(h) = hosts.get(i) else {
+        return SortKey::Expiry(i64::MAX, i);
+    };
+    match sort {
+        SortMode::Severity => SortKey::Severity(std::cmp::Reverse(rank(h)), h.label(), i),
+        SortMode::Name => SortKey::Name(h.label(), i),
+        SortMode::Expiry => SortKey::Expiry(
+            h.report()
+                .and_then(Report::leaf_days_left)
+                .unwrap_or(i64::MAX),
+            i,
+        ),
+    }
+}
+
 fn rank(h: &Host) -> u8 {
     match h.status() {
         Some(Status::Error) => 5,

@@ -67,6 +67,12 @@ impl Drop for TerminalGuard {
 
 use crate::report::time::now_unix;
 
+/// The shortest time between two frames.
+const FRAME: Duration = Duration::from_millis(16);
+/// How long one turn of the loop may spend applying probe results before
+/// it reads keys and draws again.
+const RESULT_BUDGET: Duration = Duration::from_millis(8);
+
 /// Runs probes for the TUI: bounded concurrency, cancellable per host.
 struct Prober {
     engine: Arc<Engine>,
@@ -193,8 +199,9 @@ pub async fn run_model(
         model.size = (s.width, s.height);
     }
 
-    // Input: a thread blocked on the terminal, feeding the channel.
-    let input_tx = tx.clone();
+    // Input: a thread blocked on the terminal, feeding its own channel so
+    // that keys are never queued behind probe results.
+    let (input_tx, mut input_rx) = mpsc::unbounded_channel::<Action>();
     std::thread::spawn(move || {
         while !input_tx.is_closed() {
             match event::poll(Duration::from_millis(100)) {
@@ -220,32 +227,49 @@ pub async fn run_model(
     let effects = update::start(&mut model);
     apply(effects, &mut model, &mut prober, &mut clipboard, &tx);
     let mut dirty = true;
-    let mut last_draw = Instant::now() - Duration::from_secs(1);
+    let mut last_draw = Instant::now() - FRAME;
     let mut ticker = tokio::time::interval(Duration::from_millis(100));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_second = now_unix();
+    // Each turn: every key first, then background results for at most
+    // RESULT_BUDGET (the rest wait for the next turn), then a frame if
+    // anything changed and FRAME has passed; nothing runs while idle.
     while !model.quit {
-        if dirty {
-            let wait = Duration::from_millis(16).saturating_sub(last_draw.elapsed());
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
-            // Drain what arrived meanwhile so one frame shows it all.
-            while let Ok(a) = rx.try_recv() {
-                let eff = update::update(&mut model, a);
-                apply(eff, &mut model, &mut prober, &mut clipboard, &tx);
-            }
-            if model.quit {
-                break;
-            }
+        while let Ok(a) = input_rx.try_recv() {
+            let eff = update::update(&mut model, a);
+            apply(eff, &mut model, &mut prober, &mut clipboard, &tx);
+            dirty = true;
+        }
+        let budget = Instant::now() + RESULT_BUDGET;
+        while Instant::now() < budget {
+            let Ok(a) = rx.try_recv() else { break };
+            let eff = update::update(&mut model, a);
+            apply(eff, &mut model, &mut prober, &mut clipboard, &tx);
+            dirty = true;
+        }
+        if model.quit {
+            break;
+        }
+        let backlog = !rx.is_empty();
+        if dirty && last_draw.elapsed() >= FRAME {
             terminal
                 .draw(|f| super::ui::render(f, &model))
                 .map_err(|e| format!("cannot draw: {e}"))?;
             last_draw = Instant::now();
             dirty = false;
         }
+        let next_frame = tokio::time::Instant::from_std(last_draw + FRAME);
         tokio::select! {
-            a = rx.recv() => {
+            biased;
+            a = input_rx.recv() => {
+                let Some(a) = a else { break };
+                let eff = update::update(&mut model, a);
+                apply(eff, &mut model, &mut prober, &mut clipboard, &tx);
+                dirty = true;
+            }
+            // A backlog or a pending frame: come back at the next frame.
+            _ = tokio::time::sleep_until(next_frame), if dirty || backlog => {}
+            a = rx.recv(), if !backlog => {
                 let Some(a) = a else { break };
                 let eff = update::update(&mut model, a);
                 apply(eff, &mut model, &mut prober, &mut clipboard, &tx);

@@ -77,25 +77,37 @@ pub enum Effect {
 /// Probe every host: the effects to start with. Files opened with `--file`
 /// arrive already diagnosed and are not read again.
 pub fn start(model: &mut Model) -> Vec<Effect> {
-    (0..model.hosts.len())
+    let effects = (0..model.hosts.len())
         .filter(|&i| {
             let h = &model.hosts[i];
             !(h.file.is_some() && matches!(h.state, HostState::Done(_)))
         })
         .collect::<Vec<_>>()
         .into_iter()
-        .flat_map(|i| reprobe(model, i))
-        .collect()
+        .flat_map(|i| requeue(model, i))
+        .collect::<Vec<_>>();
+    model.refresh_view();
+    effects
 }
 
 /// Probe every host again (files are re-read).
 fn reprobe_all(model: &mut Model) -> Vec<Effect> {
-    (0..model.hosts.len())
-        .flat_map(|i| reprobe(model, i))
-        .collect()
+    let effects = (0..model.hosts.len())
+        .flat_map(|i| requeue(model, i))
+        .collect();
+    model.refresh_view();
+    effects
 }
 
 fn reprobe(model: &mut Model, i: usize) -> Vec<Effect> {
+    let effects = requeue(model, i);
+    model.refresh_host(i);
+    effects
+}
+
+/// Queue host `i` again (its running probe is cancelled); the caller
+/// updates the view.
+fn requeue(model: &mut Model, i: usize) -> Vec<Effect> {
     let Some(h) = model.hosts.get_mut(i) else {
         return Vec::new();
     };
@@ -147,7 +159,7 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
                 && h.generation == generation
             {
                 h.state = HostState::Done(report);
-                model.refresh_view();
+                model.refresh_host(host);
                 clamp(model);
             }
             Vec::new()
@@ -161,7 +173,7 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
                 && h.generation == generation
             {
                 h.state = HostState::Failed(crate::util::sanitize::for_terminal(&error));
-                model.refresh_view();
+                model.refresh_host(host);
             }
             Vec::new()
         }
