@@ -137,5 +137,5 @@ fn main() {
     println!("certscope TUI, {HOSTS} hosts, 160x45, {ROUNDS} rounds each");
     stats("render one frame", render);
     stats("key press (j/k) to frame", key);
-    stats("probe result (re-sort 2,000) to frame", result);
+    stats("probe result (placed among 2,000) to frame", result);
 }
