@@ -349,6 +349,17 @@ fn reprobe_cancels_and_drops_the_late_result() {
             .count(),
         3
     );
+    // The replaced results go out to be freed off the event loop, and every
+    // host waits for its new result.
+    let released: Vec<_> = all
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Release(r) => Some(r.0.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(released, [3]);
+    assert!(m.hosts.iter().all(|h| matches!(h.state, HostState::Queued)));
 }
 
 #[test]

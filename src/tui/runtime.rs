@@ -74,24 +74,82 @@ const FRAME: Duration = Duration::from_millis(16);
 const RESULT_BUDGET: Duration = Duration::from_millis(8);
 
 /// Runs probes for the TUI: bounded concurrency, cancellable per host.
+///
+/// Probes wait in a queue and a task exists only for those running (at
+/// most `--concurrency`): re-probing 10,000 hosts queues 10,000 entries,
+/// not 10,000 tasks.
 struct Prober {
     engine: Arc<Engine>,
     tx: mpsc::UnboundedSender<Action>,
     running: HashMap<usize, AbortHandle>,
     /// What `--file` hosts are checked against when re-read.
     files: Arc<FileOptions>,
+    /// Network probes waiting for a slot, oldest first.
+    queue: std::collections::VecDeque<(usize, u64, crate::target::Target)>,
+    /// Each host's newest generation: queued entries of older ones (or of
+    /// a cancelled host) are skipped.
+    latest: HashMap<usize, u64>,
 }
 
 impl Prober {
+    fn new(engine: Engine, tx: mpsc::UnboundedSender<Action>, files: FileOptions) -> Prober {
+        Prober {
+            engine: Arc::new(engine),
+            tx,
+            running: HashMap::new(),
+            files: Arc::new(files),
+            queue: std::collections::VecDeque::new(),
+            latest: HashMap::new(),
+        }
+    }
+
     fn cancel(&mut self, host: usize) {
+        self.latest.remove(&host);
         if let Some(h) = self.running.remove(&host) {
             h.abort();
+            self.pump();
+        }
+    }
+
+    /// A result for `host` arrived: its slot is free.
+    fn done(&mut self, host: usize, generation: u64) {
+        if self.latest.get(&host) == Some(&generation) {
+            self.latest.remove(&host);
+            self.running.remove(&host);
+        }
+        self.pump();
+    }
+
+    /// Free the slot of a probe whose result is `a`.
+    fn note(&mut self, a: &Action) {
+        if let Action::ProbeFinished {
+            host, generation, ..
+        }
+        | Action::ProbeFailed {
+            host, generation, ..
+        } = a
+        {
+            self.done(*host, *generation);
+        }
+    }
+
+    /// Start queued probes while slots are free.
+    fn pump(&mut self) {
+        let limit = self.engine.config.concurrency.max(1);
+        while self.running.len() < limit {
+            let Some((host, generation, target)) = self.queue.pop_front() else {
+                break;
+            };
+            if self.latest.get(&host) == Some(&generation) && !self.running.contains_key(&host) {
+                self.start(host, generation, target);
+            }
         }
     }
 
     /// Re-read and re-diagnose a `--file` host off the event loop.
     fn inspect(&mut self, host: usize, generation: u64, path: std::path::PathBuf) {
         self.cancel(host);
+        self.latest.insert(host, generation);
         let (engine, opts) = (self.engine.clone(), self.files.clone());
         let inner = tokio::task::spawn_blocking(move || engine.inspect_file(&path, &opts));
         self.deliver(host, generation, inner);
@@ -99,6 +157,12 @@ impl Prober {
 
     fn spawn(&mut self, host: usize, generation: u64, target: crate::target::Target) {
         self.cancel(host);
+        self.latest.insert(host, generation);
+        self.queue.push_back((host, generation, target));
+        self.pump();
+    }
+
+    fn start(&mut self, host: usize, generation: u64, target: crate::target::Target) {
         let trust = self.engine.config.trust_at(host).clone();
         let (start_tx, done_tx) = (self.tx.clone(), self.tx.clone());
         let handle = self.engine.spawn(
@@ -184,12 +248,7 @@ pub async fn run_model(
     model.add_defaults = add_defaults;
     model.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
-    let mut prober = Prober {
-        engine: Arc::new(engine),
-        tx: tx.clone(),
-        running: HashMap::new(),
-        files: Arc::new(files),
-    };
+    let mut prober = Prober::new(engine, tx.clone(), files);
     let mut clipboard = Clipboard::from_env();
 
     let guard = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
@@ -236,13 +295,16 @@ pub async fn run_model(
     // anything changed and FRAME has passed; nothing runs while idle.
     while !model.quit {
         while let Ok(a) = input_rx.try_recv() {
+            let t = Instant::now();
             let eff = update::update(&mut model, a);
             apply(eff, &mut model, &mut prober, &mut clipboard, &tx);
+            tracing::debug!(us = t.elapsed().as_micros() as u64, "input handled");
             dirty = true;
         }
         let budget = Instant::now() + RESULT_BUDGET;
         while Instant::now() < budget {
             let Ok(a) = rx.try_recv() else { break };
+            prober.note(&a);
             let eff = update::update(&mut model, a);
             apply(eff, &mut model, &mut prober, &mut clipboard, &tx);
             dirty = true;
@@ -252,10 +314,12 @@ pub async fn run_model(
         }
         let backlog = !rx.is_empty();
         if dirty && last_draw.elapsed() >= FRAME {
+            let t = Instant::now();
             terminal
                 .draw(|f| super::ui::render(f, &model))
                 .map_err(|e| format!("cannot draw: {e}"))?;
             last_draw = Instant::now();
+            tracing::debug!(us = t.elapsed().as_micros() as u64, "frame drawn");
             dirty = false;
         }
         let next_frame = tokio::time::Instant::from_std(last_draw + FRAME);
@@ -263,14 +327,17 @@ pub async fn run_model(
             biased;
             a = input_rx.recv() => {
                 let Some(a) = a else { break };
+                let t = Instant::now();
                 let eff = update::update(&mut model, a);
                 apply(eff, &mut model, &mut prober, &mut clipboard, &tx);
+                tracing::debug!(us = t.elapsed().as_micros() as u64, "input handled");
                 dirty = true;
             }
             // A backlog or a pending frame: come back at the next frame.
             _ = tokio::time::sleep_until(next_frame), if dirty || backlog => {}
             a = rx.recv(), if !backlog => {
                 let Some(a) = a else { break };
+                prober.note(&a);
                 let eff = update::update(&mut model, a);
                 apply(eff, &mut model, &mut prober, &mut clipboard, &tx);
                 dirty = true;
@@ -333,6 +400,9 @@ fn apply(
                 });
             }
             Effect::Quit => model.quit = true,
+            Effect::Release(old) => {
+                tokio::task::spawn_blocking(move || drop(old));
+            }
         }
     }
 }

@@ -72,7 +72,23 @@ pub enum Effect {
         contents: String,
     },
     Quit,
+    /// Results replaced by a re-probe, to be freed off the event loop
+    /// (10,000 reports take long enough to free to delay a key press).
+    Release(Released),
 }
+
+/// Host states a re-probe replaced: nothing to act on, only to free, so
+/// any two compare equal.
+#[derive(Debug, Clone, Default)]
+pub struct Released(pub Vec<HostState>);
+
+impl PartialEq for Released {
+    fn eq(&self, _: &Released) -> bool {
+        true
+    }
+}
+
+impl Eq for Released {}
 
 /// Probe every host: the effects to start with. Files opened with `--file`
 /// arrive already diagnosed and are not read again.
@@ -92,10 +108,15 @@ pub fn start(model: &mut Model) -> Vec<Effect> {
 
 /// Probe every host again (files are re-read).
 fn reprobe_all(model: &mut Model) -> Vec<Effect> {
-    let effects = (0..model.hosts.len())
+    let mut old = Vec::with_capacity(model.hosts.len());
+    for h in &mut model.hosts {
+        old.push(std::mem::replace(&mut h.state, HostState::Queued));
+    }
+    let mut effects: Vec<Effect> = (0..model.hosts.len())
         .flat_map(|i| requeue(model, i))
         .collect();
     model.refresh_view();
+    effects.push(Effect::Release(Released(old)));
     effects
 }
 
