@@ -39,6 +39,11 @@ pub struct Cli {
     pub file: Vec<PathBuf>,
     #[command(flatten)]
     pub probe: ProbeArgs,
+    /// Watch: probe every host again this often (e.g. 30s, 5m, 1h; 10s to
+    /// 7d), spread out so the fleet is never probed in one burst. Also the
+    /// hosts file's `interval` key; this wins.
+    #[arg(long, value_name = "DURATION", value_parser = crate::config::parse_interval)]
+    pub interval: Option<u64>,
     /// Log more (-v info, -vv debug, -vvv trace): to stderr, or for the TUI
     /// to $XDG_STATE_HOME/certscope/certscope.log. RUST_LOG overrides it.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -240,6 +245,7 @@ pub fn config(raw_targets: &[String], args: &ProbeArgs) -> Result<Config, InputE
             at: args.at,
             ..EnrichOptions::default()
         },
+        interval: hosts.as_ref().and_then(|h| h.interval()),
         hosts,
     })
 }

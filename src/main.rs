@@ -72,7 +72,9 @@ fn main() -> ExitCode {
                 print!("{}", certscope::config::hostsfile::EXAMPLE);
                 0
             }
-            None if !cli.file.is_empty() => open_files(&cli.file, &cli.targets, &cli.probe).await,
+            None if !cli.file.is_empty() => {
+                open_files(&cli.file, &cli.targets, &cli.probe, cli.interval).await
+            }
             None => {
                 if cli.targets.is_empty()
                     && cli.probe.hosts_file.is_none()
@@ -84,7 +86,7 @@ fn main() -> ExitCode {
                     );
                     return 3;
                 }
-                open_tui(&cli.targets, &cli.probe).await
+                open_tui(&cli.targets, &cli.probe, cli.interval).await
             }
         }
     });
@@ -117,7 +119,11 @@ async fn run_lab(args: certscope::cli::LabArgs) -> i32 {
 }
 
 /// Validate the targets and options, then run the TUI until the user quits.
-async fn open_tui(targets: &[String], args: &certscope::cli::ProbeArgs) -> i32 {
+async fn open_tui(
+    targets: &[String],
+    args: &certscope::cli::ProbeArgs,
+    interval: Option<u64>,
+) -> i32 {
     // The TUI lists every target, so the hosts file's are all loaded.
     let plan =
         match certscope::cli::config(targets, args).and_then(|mut c| c.load_all().map(|()| c)) {
@@ -131,7 +137,9 @@ async fn open_tui(targets: &[String], args: &certscope::cli::ProbeArgs) -> i32 {
         sni: None,
         resolve: args.resolve.clone(),
     };
-    match certscope::tui::runtime::run(plan, defaults).await {
+    // --interval wins over the hosts file's.
+    let interval = interval.or(plan.interval);
+    match certscope::tui::runtime::run(plan, defaults, interval).await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("certscope: error: {e}");
@@ -146,8 +154,9 @@ async fn open_files(
     files: &[std::path::PathBuf],
     targets: &[String],
     args: &certscope::cli::ProbeArgs,
+    interval: Option<u64>,
 ) -> i32 {
-    let (model, plan, settings) = match certscope::tui::setup::tui_setup(files, targets, args) {
+    let (mut model, plan, settings) = match certscope::tui::setup::tui_setup(files, targets, args) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("certscope: error: {e}");
@@ -158,6 +167,7 @@ async fn open_files(
         sni: None,
         resolve: args.resolve.clone(),
     };
+    model.interval = interval.or(plan.config.interval);
     match certscope::tui::runtime::run_model(model, plan, defaults, settings).await {
         Ok(code) => code,
         Err(e) => {
@@ -188,7 +198,7 @@ async fn run_demo() -> i32 {
             args.resolve.push(r);
         }
     }
-    let code = open_tui(&targets, &args).await;
+    let code = open_tui(&targets, &args, None).await;
     lab.shutdown();
     code
 }

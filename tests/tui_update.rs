@@ -433,13 +433,26 @@ fn mouse_click_selects_and_wheel_scrolls() {
             modifiers: KeyModifiers::NONE,
         })
     };
-    // Click the third row of the host list (inside the border).
+    // The list starts under the border and the fleet header.
+    let header = certscope::tui::model::header_rows(usize::from(panes.hosts.height - 2)) as u16;
+    assert_eq!(header, 2);
+    // A click on the header selects nothing.
     update(
         &mut m,
         mouse(
             MouseEventKind::Down(MouseButton::Left),
             panes.hosts.x + 3,
-            panes.hosts.y + 3,
+            panes.hosts.y + 1,
+        ),
+    );
+    assert_eq!(selected_name(&m), "down.tui.test:443");
+    // Click the third row of the host list.
+    update(
+        &mut m,
+        mouse(
+            MouseEventKind::Down(MouseButton::Left),
+            panes.hosts.x + 3,
+            panes.hosts.y + 1 + header + 2,
         ),
     );
     assert_eq!(m.focus, Focus::Hosts);
@@ -541,4 +554,183 @@ fn results_are_placed_incrementally_like_a_full_sort() {
             }
         }
     }
+}
+
+fn finish(m: &mut Model, host: usize, report: certscope::report::Report) -> Vec<Effect> {
+    let generation = m.hosts[host].generation;
+    update(m, Action::ProbeStarted { host, generation });
+    update(
+        m,
+        Action::ProbeFinished {
+            host,
+            generation,
+            report: Box::new(report),
+        },
+    )
+}
+
+fn tick(m: &mut Model, now: i64) -> Vec<Effect> {
+    update(
+        m,
+        Action::Tick {
+            now_ms: 0,
+            now_unix: now,
+        },
+    )
+}
+
+/// --interval: a host is probed again when due (its last result stays
+/// shown meanwhile), and the new result is compared with the one before:
+/// a new leaf is "renewed", a new finding makes it worse, and the summary
+/// of changes records each.
+#[test]
+fn watch_reprobes_when_due_and_marks_what_changed() {
+    use certscope::tui::watch::Change;
+    let pki = TestPki::new();
+    let name = "w.tui.test:443";
+    let mut m = Model::new(vec![Target::parse(name, 443).unwrap()], T0);
+    m.interval = Some(300);
+    start(&mut m);
+    let good = pki.report(
+        name,
+        pki.chain(&["w.tui.test"], T0 - DAY, T0 + 80 * DAY, |_| {}),
+        T0,
+    );
+    finish(&mut m, 0, good);
+    let h = &m.hosts[0];
+    assert_eq!(h.history.len(), 1);
+    assert!(
+        h.changes.is_empty(),
+        "nothing to compare the first result with"
+    );
+    let due = h.next_at.expect("scheduled");
+    assert!((T0 + 270..=T0 + 330).contains(&due), "{due}");
+
+    // Not yet due: nothing happens.
+    assert!(tick(&mut m, due - 1).is_empty());
+    // Due: probed again, the old result still shown.
+    let effects = tick(&mut m, due);
+    let gen0 = m.hosts[0].generation;
+    assert!(
+        matches!(&effects[..], [Effect::Probe { host: 0, generation, .. }] if *generation == gen0)
+    );
+    assert!(tick(&mut m, due + 1).is_empty(), "not twice");
+    update(
+        &mut m,
+        Action::ProbeStarted {
+            host: 0,
+            generation: gen0,
+        },
+    );
+    assert!(m.hosts[0].rechecking);
+    assert!(matches!(m.hosts[0].state, HostState::Done(_)));
+
+    // The new result: an expired certificate, newly issued.
+    let expired = pki.report(
+        name,
+        pki.chain(&["w.tui.test"], T0 - 100 * DAY, T0 - 10 * DAY, |_| {}),
+        due,
+    );
+    update(
+        &mut m,
+        Action::ProbeFinished {
+            host: 0,
+            generation: gen0,
+            report: Box::new(expired),
+        },
+    );
+    let h = &m.hosts[0];
+    assert!(!h.rechecking);
+    assert_eq!(
+        h.changes,
+        [
+            Change::Worse {
+                from: Status::Ok,
+                to: Status::Critical
+            },
+            Change::Renewed,
+            Change::NewFinding("expired".into()),
+        ]
+    );
+    // The result arrived at the last tick's time.
+    let at = m.now_unix;
+    assert_eq!(h.changed_at, Some(at));
+    assert_eq!(
+        h.history.iter().map(|s| s.status).collect::<Vec<_>>(),
+        [Status::Ok, Status::Critical]
+    );
+    assert_eq!(m.change_log.len(), 3);
+    assert!(m.change_log.iter().all(|e| e.host == 0 && e.at == at));
+    assert!(h.next_at.is_some_and(|t| t > due));
+    // The summary is one key away.
+    ch(&mut m, 'C');
+    assert!(matches!(m.overlay, Overlay::Changes { scroll: 0 }));
+    key(&mut m, KeyCode::Esc);
+    assert!(matches!(m.overlay, Overlay::None));
+}
+
+/// The history keeps the last ten results, oldest first.
+#[test]
+fn history_keeps_the_last_entries_in_order() {
+    let pki = TestPki::new();
+    let name = "h.tui.test:443";
+    let mut m = Model::new(vec![Target::parse(name, 443).unwrap()], T0);
+    start(&mut m);
+    let chain = pki.chain(&["h.tui.test"], T0 - DAY, T0 + 80 * DAY, |_| {});
+    for k in 0..12 {
+        m.now_unix = T0 + k * 60;
+        let r = pki.report(name, chain.clone(), T0);
+        finish(&mut m, 0, r);
+        ch(&mut m, 'r');
+    }
+    let h = &m.hosts[0];
+    let times: Vec<i64> = h.history.iter().map(|s| s.at).collect();
+    assert_eq!(times, (2..12).map(|k| T0 + k * 60).collect::<Vec<_>>());
+    assert!(
+        h.changes.is_empty(),
+        "the same result again changes nothing"
+    );
+    assert!(m.change_log.is_empty());
+}
+
+/// A status word filters by status; sorting by "changed" puts the hosts
+/// that changed last first.
+#[test]
+fn filter_by_status_and_sort_by_changed() {
+    let (mut m, pki) = finished_model();
+    ch(&mut m, '/');
+    typed(&mut m, "crit");
+    key(&mut m, KeyCode::Enter);
+    let shown: Vec<String> = m
+        .view
+        .iter()
+        .map(|i| m.hosts[*i].target.host_port())
+        .collect();
+    assert_eq!(shown, ["expired.tui.test:443"]);
+    ch(&mut m, '/');
+    for _ in 0..4 {
+        key(&mut m, KeyCode::Backspace);
+    }
+    key(&mut m, KeyCode::Enter);
+    assert_eq!(m.view.len(), 3);
+    // ok.tui.test changes (a new leaf); it sorts first by "changed".
+    let i = m
+        .hosts
+        .iter()
+        .position(|h| h.target.host_port() == "ok.tui.test:443")
+        .unwrap();
+    m.now_unix = T0 + 60;
+    ch(&mut m, 'g');
+    let renewed = pki.report(
+        "ok.tui.test:443",
+        pki.chain(&["ok.tui.test"], T0, T0 + 80 * DAY, |_| {}),
+        T0,
+    );
+    m.hosts[i].generation += 1;
+    finish(&mut m, i, renewed);
+    for _ in 0..3 {
+        ch(&mut m, 'o');
+    }
+    assert_eq!(m.sort, certscope::tui::model::SortMode::Changed);
+    assert_eq!(m.view[0], i);
 }

@@ -39,6 +39,7 @@ pub const EXAMPLE: &str = r#"# certscope hosts file (TOML): the targets to check
 # starttls = "smtp"          # upgrade every target with STARTTLS first
 # ca-file = "/etc/ssl/private-ca.pem"   # extra trust anchors (PEM) for every target; a file or a list
 labels = ["example"]         # added to every target's labels
+# interval = "5m"            # the TUI probes every host again this often (10s to 7d; --interval wins)
 
 # One [[target]] table per server; only `host` is required.
 [[target]]
@@ -229,6 +230,11 @@ impl HostsFile {
             resolve: inherit.resolve.to_vec(),
             trust: std::sync::Mutex::new(trust),
         })
+    }
+
+    /// `[defaults] interval`: how often the TUI probes every host again.
+    pub fn interval(&self) -> Option<u64> {
+        self.defaults.interval
     }
 
     /// How many targets the file lists.
@@ -535,6 +541,7 @@ struct Defaults {
     labels: Vec<String>,
     port: Option<u16>,
     starttls: Option<Proto>,
+    interval: Option<u64>,
 }
 
 impl Defaults {
@@ -556,6 +563,7 @@ impl Defaults {
                 .collect(),
             port: raw.port.map(|p| p.0),
             starttls: raw.starttls.map(|s| s.0),
+            interval: raw.interval.map(|i| i.0),
         }
     }
 
@@ -692,6 +700,16 @@ struct RawDefaults {
     starttls: Option<Starttls>,
     ca_file: Option<Spanned<Paths>>,
     labels: Option<Vec<Label>>,
+    interval: Option<Interval>,
+}
+
+/// `interval`: how often the TUI probes every host again.
+struct Interval(u64);
+
+impl<'de> Deserialize<'de> for Interval {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        checked(d, |s| crate::config::parse_interval(s).map(Interval))
+    }
 }
 
 #[derive(Deserialize)]

@@ -42,6 +42,35 @@ pub struct Config {
     /// The hosts file's targets, checked and read as the run goes (they
     /// follow `targets`).
     pub hosts: Option<Arc<hostsfile::HostsFile>>,
+    /// The hosts file's `interval` (seconds), for modes that watch (the
+    /// TUI; `--interval` overrides it).
+    pub interval: Option<u64>,
+}
+
+/// Parse a watch interval: `90`, `90s`, `5m`, `2h`, `1d` (10 s to 7 days).
+pub fn parse_interval(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let shown = crate::util::sanitize::for_terminal(s);
+    let bad = || format!("invalid interval {shown:?}: expected e.g. 30s, 5m, 1h");
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
+        "d" => n.checked_mul(86_400),
+        _ => None,
+    }
+    .ok_or_else(bad)?;
+    if !(10..=7 * 86_400).contains(&secs) {
+        return Err(format!(
+            "interval {shown:?} is out of range: between 10s and 7d"
+        ));
+    }
+    Ok(secs)
 }
 
 impl Config {
@@ -67,6 +96,7 @@ impl Config {
                 ..EnrichOptions::default()
             },
             hosts: None,
+            interval: None,
         }
     }
 

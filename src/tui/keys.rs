@@ -23,6 +23,7 @@ pub enum Command {
     ReprobeAll,
     AddHost,
     CopyMenu,
+    Changes,
     Save,
     Help,
     Quit,
@@ -275,6 +276,14 @@ pub const BINDINGS: &[Binding] = &[
         "Copy: the fix command, the openssl line that reproduces the problem, the PEM, or the diagnosis",
         Global,
         true,
+    ),
+    b(
+        Command::Changes,
+        &[Char('C')],
+        "changes",
+        "Show what changed since start (renewals, new and gone findings, status)",
+        Panes,
+        false,
     ),
     b(
         Command::Save,

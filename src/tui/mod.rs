@@ -14,3 +14,4 @@ pub mod runtime;
 pub mod setup;
 pub mod ui;
 pub mod update;
+pub mod watch;

@@ -3,6 +3,7 @@
 use crate::report::Report;
 use crate::report::finding::{Severity, Status};
 use crate::target::{ResolveRule, Target};
+use crate::tui::watch::{Change, Snapshot};
 
 /// Where a host's probe is.
 #[derive(Debug, Clone)]
@@ -27,6 +28,16 @@ pub struct Host {
     /// A certificate file shown instead of a probed target (`--file`):
     /// re-probing re-reads it.
     pub file: Option<std::path::PathBuf>,
+    /// Its last results in brief, oldest first (at most `watch::HISTORY`).
+    pub history: std::collections::VecDeque<Snapshot>,
+    /// What the latest result changed against the one before.
+    pub changes: Vec<Change>,
+    /// When a result last changed something (unix seconds).
+    pub changed_at: Option<i64>,
+    /// When the watch probes it again (unix seconds; `--interval`).
+    pub next_at: Option<i64>,
+    /// A watch re-probe is running; the last result stays shown meanwhile.
+    pub rechecking: bool,
 }
 
 impl Host {
@@ -36,7 +47,17 @@ impl Host {
             state: HostState::Queued,
             generation: 0,
             file: None,
+            history: std::collections::VecDeque::new(),
+            changes: Vec::new(),
+            changed_at: None,
+            next_at: None,
+            rechecking: false,
         }
+    }
+
+    /// When it was last checked (unix seconds).
+    pub fn checked_at(&self) -> Option<i64> {
+        self.history.back().map(|s| s.at)
     }
 
     /// What the row is called: the file path, or `host:port`.
@@ -82,6 +103,8 @@ pub enum SortMode {
     Name,
     /// Fewest days left first.
     Expiry,
+    /// Most recently changed first; hosts that never changed last.
+    Changed,
 }
 
 impl SortMode {
@@ -89,7 +112,8 @@ impl SortMode {
         match self {
             SortMode::Severity => SortMode::Name,
             SortMode::Name => SortMode::Expiry,
-            SortMode::Expiry => SortMode::Severity,
+            SortMode::Expiry => SortMode::Changed,
+            SortMode::Changed => SortMode::Severity,
         }
     }
     pub fn label(self) -> &'static str {
@@ -97,8 +121,19 @@ impl SortMode {
             SortMode::Severity => "severity",
             SortMode::Name => "name",
             SortMode::Expiry => "expiry",
+            SortMode::Changed => "changed",
         }
     }
+}
+
+/// One entry of the summary of changes since start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeEvent {
+    /// Unix seconds.
+    pub at: i64,
+    /// Index into `Model::hosts`.
+    pub host: usize,
+    pub change: Change,
 }
 
 /// One entry of the copy menu: exactly the text that will be copied.
@@ -120,6 +155,10 @@ pub enum Overlay {
     AddHost {
         input: String,
         error: Option<String>,
+    },
+    /// The summary of changes since start (newest first), scrolled.
+    Changes {
+        scroll: usize,
     },
     SaveChain {
         input: String,
@@ -185,6 +224,10 @@ pub struct Model {
     pub color: bool,
     pub quit: bool,
     pub add_defaults: AddDefaults,
+    /// `--interval`: re-probe every host this often (seconds).
+    pub interval: Option<u64>,
+    /// Every change since start, oldest first (at most `watch::CHANGES`).
+    pub change_log: std::collections::VecDeque<ChangeEvent>,
 }
 
 impl Model {
@@ -210,6 +253,8 @@ impl Model {
             color: true,
             quit: false,
             add_defaults: AddDefaults::default(),
+            interval: None,
+            change_log: std::collections::VecDeque::new(),
         };
         m.refresh_view();
         m
@@ -315,7 +360,16 @@ impl Model {
         let Some(h) = self.hosts.get(i) else {
             return false;
         };
-        let needle = self.filter.to_ascii_lowercase();
+        let needle = self.filter.trim().to_ascii_lowercase();
+        // A status word filters by status: ok, warn, crit, error, changed.
+        match needle.as_str() {
+            "ok" => return h.status() == Some(Status::Ok),
+            "warn" => return h.status() == Some(Status::Warning),
+            "crit" => return h.status() == Some(Status::Critical),
+            "error" => return h.status() == Some(Status::Error),
+            "changed" => return !h.changes.is_empty(),
+            _ => {}
+        }
         let title = h
             .report()
             .and_then(|r| r.root_cause())
@@ -333,6 +387,45 @@ impl Model {
 }
 
 /// Sort rank: error > critical > warning > ok > pending.
+/// Rows of the fleet header over the host list (status counts and the
+/// expiry histogram), for a list `inner_h` rows high: two lines, one
+/// compact line on a short list, none when too short for both.
+pub fn header_rows(inner_h: usize) -> usize {
+    match inner_h {
+        0..=4 => 0,
+        5..=11 => 1,
+        _ => 2,
+    }
+}
+
+/// The fleet at a glance: hosts per status `[ok, warning, critical, error,
+/// pending]` and leaves by time left `[expired, < 7 days, < 30 days,
+/// later]`.
+pub fn fleet_counts(hosts: &[Host]) -> ([usize; 5], [usize; 4]) {
+    let mut status = [0usize; 5];
+    let mut expiry = [0usize; 4];
+    for h in hosts {
+        let k = match h.status() {
+            Some(Status::Ok) => 0,
+            Some(Status::Warning) => 1,
+            Some(Status::Critical) => 2,
+            Some(Status::Error) => 3,
+            None => 4,
+        };
+        status[k] += 1;
+        if let Some(d) = h.report().and_then(Report::leaf_days_left) {
+            let b = match d {
+                d if d < 0 => 0,
+                d if d < 7 => 1,
+                d if d < 30 => 2,
+                _ => 3,
+            };
+            expiry[b] += 1;
+        }
+    }
+    (status, expiry)
+}
+
 /// Where host `i` sorts under `sort`: worst first (then by name), by name,
 /// or soonest expiry; ties by position, so the order is total.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -340,6 +433,7 @@ enum SortKey {
     Severity(std::cmp::Reverse<u8>, String, usize),
     Name(String, usize),
     Expiry(i64, usize),
+    Changed(std::cmp::Reverse<i64>, usize),
 }
 
 fn sort_key(hosts: &[Host], sort: SortMode, i: usize) -> SortKey {
@@ -355,6 +449,9 @@ fn sort_key(hosts: &[Host], sort: SortMode, i: usize) -> SortKey {
                 .unwrap_or(i64::MAX),
             i,
         ),
+        SortMode::Changed => {
+            SortKey::Changed(std::cmp::Reverse(h.changed_at.unwrap_or(i64::MIN)), i)
+        }
     }
 }
 

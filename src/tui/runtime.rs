@@ -223,8 +223,13 @@ impl Prober {
 }
 
 /// Run the TUI until the user quits. Returns the process exit code.
-pub async fn run(plan: Config, add_defaults: AddDefaults) -> Result<i32, String> {
-    let model = Model::new(plan.targets.clone(), now_unix());
+pub async fn run(
+    plan: Config,
+    add_defaults: AddDefaults,
+    interval: Option<u64>,
+) -> Result<i32, String> {
+    let mut model = Model::new(plan.targets.clone(), now_unix());
+    model.interval = interval;
     run_model(
         model,
         Engine::new(plan),
@@ -348,8 +353,10 @@ pub async fn run_model(
                 if spinning || now != last_second {
                     last_second = now;
                     let ms = start.elapsed().as_millis() as u64;
-                    update::update(&mut model, Action::Tick { now_ms: ms, now_unix: now });
-                    dirty = spinning || dirty;
+                    let eff = update::update(&mut model, Action::Tick { now_ms: ms, now_unix: now });
+                    apply(eff, &mut model, &mut prober, &mut clipboard, &tx);
+                    // Watching: the "next in ..." countdown moves every second.
+                    dirty = spinning || model.interval.is_some() || dirty;
                 }
             }
         }

@@ -9,7 +9,8 @@ use crossterm::event::{
 };
 
 use super::keys::{self, Command};
-use super::model::{CopyItem, Detail, Focus, HostState, MessageKind, Model, Overlay};
+use super::model::{ChangeEvent, CopyItem, Detail, Focus, HostState, MessageKind, Model, Overlay};
+use super::watch::{self, Snapshot};
 use crate::report::Report;
 use crate::target::{ResolveRule, Target};
 
@@ -126,6 +127,72 @@ fn reprobe(model: &mut Model, i: usize) -> Vec<Effect> {
     effects
 }
 
+/// A result for `host` arrived: keep it in the host's history, note what
+/// it changed, and, when watching, when the host is due again.
+fn record(model: &mut Model, host: usize, snap: Snapshot) {
+    let now = model.now_unix;
+    let interval = model.interval;
+    let Some(h) = model.hosts.get_mut(host) else {
+        return;
+    };
+    h.rechecking = false;
+    h.changes = h
+        .history
+        .back()
+        .map(|prev| watch::diff(prev, &snap))
+        .unwrap_or_default();
+    if !h.changes.is_empty() {
+        h.changed_at = Some(now);
+        for c in &h.changes {
+            if model.change_log.len() >= watch::CHANGES {
+                model.change_log.pop_front();
+            }
+            model.change_log.push_back(ChangeEvent {
+                at: now,
+                host,
+                change: c.clone(),
+            });
+        }
+    }
+    if h.history.len() >= watch::HISTORY {
+        h.history.pop_front();
+    }
+    h.history.push_back(snap);
+    h.next_at = interval.map(|iv| watch::next_due(now, iv, host));
+}
+
+/// Watching: probe again every host whose time has come. Its last result
+/// stays shown until the new one arrives; the prober keeps at most
+/// `--concurrency` running.
+fn due(model: &mut Model) -> Vec<Effect> {
+    if model.interval.is_none() {
+        return Vec::new();
+    }
+    let now = model.now_unix;
+    let mut effects = Vec::new();
+    for (i, h) in model.hosts.iter_mut().enumerate() {
+        if h.next_at.is_some_and(|t| t <= now)
+            && matches!(h.state, HostState::Done(_) | HostState::Failed(_))
+        {
+            h.next_at = None;
+            h.generation += 1;
+            effects.push(match &h.file {
+                Some(path) => Effect::Inspect {
+                    host: i,
+                    generation: h.generation,
+                    path: path.clone(),
+                },
+                None => Effect::Probe {
+                    host: i,
+                    generation: h.generation,
+                    target: h.target.clone(),
+                },
+            });
+        }
+    }
+    effects
+}
+
 /// Queue host `i` again (its running probe is cancelled); the caller
 /// updates the view.
 fn requeue(model: &mut Model, i: usize) -> Vec<Effect> {
@@ -160,14 +227,19 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::Tick { now_ms, now_unix } => {
             model.now_ms = now_ms;
             model.now_unix = now_unix;
-            Vec::new()
+            due(model)
         }
         Action::ProbeStarted { host, generation } => {
             let now = model.now_ms;
             if let Some(h) = model.hosts.get_mut(host)
                 && h.generation == generation
             {
-                h.state = HostState::Connecting { since_ms: now };
+                if matches!(h.state, HostState::Done(_) | HostState::Failed(_)) {
+                    // A watch re-probe: the last result stays shown.
+                    h.rechecking = true;
+                } else {
+                    h.state = HostState::Connecting { since_ms: now };
+                }
             }
             Vec::new()
         }
@@ -179,7 +251,9 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
             if let Some(h) = model.hosts.get_mut(host)
                 && h.generation == generation
             {
+                let snap = Snapshot::of(&report, model.now_unix);
                 h.state = HostState::Done(report);
+                record(model, host, snap);
                 model.refresh_host(host);
                 clamp(model);
             }
@@ -194,6 +268,7 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
                 && h.generation == generation
             {
                 h.state = HostState::Failed(crate::util::sanitize::for_terminal(&error));
+                record(model, host, Snapshot::failed(model.now_unix));
                 model.refresh_host(host);
             }
             Vec::new()
@@ -243,6 +318,22 @@ fn on_key(model: &mut Model, k: KeyEvent) -> Vec<Effect> {
     }
     match model.overlay.clone() {
         Overlay::None => {}
+        Overlay::Changes { scroll } => {
+            let n = model.change_log.len();
+            model.overlay = match k.code {
+                KeyCode::Esc | KeyCode::Char('C') | KeyCode::Char('q') | KeyCode::Enter => {
+                    Overlay::None
+                }
+                KeyCode::Char('j') | KeyCode::Down => Overlay::Changes {
+                    scroll: (scroll + 1).min(n.saturating_sub(1)),
+                },
+                KeyCode::Char('k') | KeyCode::Up => Overlay::Changes {
+                    scroll: scroll.saturating_sub(1),
+                },
+                _ => Overlay::Changes { scroll },
+            };
+            return Vec::new();
+        }
         Overlay::Help => {
             if matches!(
                 k.code,
@@ -364,6 +455,7 @@ pub fn command(model: &mut Model, cmd: Command) -> Vec<Effect> {
             _ => model.set_message("no chain to save for this host", MessageKind::Error),
         },
         Command::Help => model.overlay = Overlay::Help,
+        Command::Changes => model.overlay = Overlay::Changes { scroll: 0 },
         Command::Quit => {
             model.quit = true;
             return vec![Effect::Quit];
@@ -655,9 +747,11 @@ fn on_mouse(model: &mut Model, m: MouseEvent) -> Vec<Effect> {
             let row = m.row.saturating_sub(rect.y + 1) as usize;
             match pane {
                 Focus::Hosts => {
-                    let offset = super::model::list_offset(model.selected, inner_h);
-                    let target = offset + row;
-                    if m.row > rect.y && target < model.view.len() {
+                    // Below the fleet header (see model::header_rows).
+                    let header = super::model::header_rows(inner_h);
+                    let offset = super::model::list_offset(model.selected, inner_h - header);
+                    let target = offset + row.saturating_sub(header);
+                    if m.row > rect.y && row >= header && target < model.view.len() {
                         if target != model.selected {
                             model.tree_selected = 0;
                             model.fix_selected = 0;

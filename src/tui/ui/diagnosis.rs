@@ -128,8 +128,99 @@ fn build(model: &Model, theme: &Theme, w: usize) -> (Vec<Line<'static>>, Option<
             ));
             (out, None)
         }
-        HostState::Done(r) => report_lines(r, model, theme, w, out),
+        HostState::Done(r) => {
+            out.extend(watch_lines(host, model, theme, w));
+            let (mut out, sel) = report_lines(r, model, theme, w, out);
+            out.extend(history_lines(host, theme, w));
+            (out, sel)
+        }
     }
+}
+
+/// "hh:mm:ss" of unix seconds (UTC).
+fn clock(t: i64) -> String {
+    let s = crate::report::rfc3339(t);
+    s.get(11..19).unwrap_or(&s).to_string()
+}
+
+/// "in 4m 10s" / "now".
+fn until(secs: i64) -> String {
+    if secs <= 0 {
+        return "now".into();
+    }
+    let (m, s) = (secs / 60, secs % 60);
+    match (m / 60, m % 60) {
+        (0, 0) => format!("in {s}s"),
+        (0, m) => format!("in {m}m {s}s"),
+        (h, m) => format!("in {h}h {m}m"),
+    }
+}
+
+/// When the host was checked and will be next, and what its latest result
+/// changed (only once there is something to say).
+fn watch_lines(
+    host: &crate::tui::model::Host,
+    model: &Model,
+    theme: &Theme,
+    w: usize,
+) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let Some(at) = host.checked_at() else {
+        return out;
+    };
+    if model.interval.is_none() && host.history.len() < 2 {
+        return out;
+    }
+    let mut t = format!("Checked {} UTC", clock(at));
+    if host.rechecking {
+        t.push_str(" · checking again now");
+    } else if let Some(next) = host.next_at {
+        t.push_str(&format!(" · next {}", until(next - model.now_unix)));
+    }
+    out.extend(plain(wrap(&t, w, "", ""), theme.dim));
+    if !host.changes.is_empty() {
+        let list: Vec<String> = host
+            .changes
+            .iter()
+            .map(|c| format!("{} {}", c.mark(), c.describe()))
+            .collect();
+        let t = format!(
+            "Changed at {}: {}",
+            clock(host.changed_at.unwrap_or(at)),
+            list.join("; ")
+        );
+        out.extend(plain(wrap(&safe(&t), w, "", "  "), theme.focus));
+    }
+    out.push(Line::raw(""));
+    out
+}
+
+/// The host's last results, newest first: time, status, leaf fingerprint
+/// (shortened), findings.
+fn history_lines(host: &crate::tui::model::Host, theme: &Theme, w: usize) -> Vec<Line<'static>> {
+    if host.history.len() < 2 {
+        return Vec::new();
+    }
+    let mut out = vec![
+        Line::raw(""),
+        Line::styled("History (newest first):", theme.dim),
+    ];
+    for s in host.history.iter().rev() {
+        let leaf = s
+            .leaf
+            .as_deref()
+            .map(|f| f.get(..11).unwrap_or(f).to_string() + "…")
+            .unwrap_or_else(|| "no certificate".into());
+        let codes = if s.codes.is_empty() {
+            "no finding".to_string()
+        } else {
+            s.codes.join(", ")
+        };
+        let (_, word) = crate::tui::model::status_symbol(Some(s.status));
+        let t = format!("{}  {word:<5} {leaf}  {codes}", clock(s.at));
+        out.extend(plain(wrap(&safe(&t), w, "  ", "    "), Style::new()));
+    }
+    out
 }
 
 fn report_lines(

@@ -81,7 +81,7 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
         .into_iter()
         .map(|(wrapped, legend)| lines(iw, wrapped, legend))
         .find(|l| l.len() <= room)
-        .unwrap_or_else(|| lines(iw, false, false));
+        .unwrap_or_else(|| two_columns(lines(iw.saturating_sub(2) / 2, false, false), iw));
     if text.len() > room && room > 0 {
         // Say what is missing rather than cutting silently.
         let hidden = text.len() - (room - 1);
@@ -105,6 +105,26 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
         ));
     frame.render_widget(Clear, rect);
     frame.render_widget(Paragraph::new(text).block(block), rect);
+}
+
+/// `text` (one line per binding, cut to half the width) in two columns,
+/// for a terminal too short for one: every binding keeps its row.
+fn two_columns(text: Vec<Line<'static>>, w: usize) -> Vec<Line<'static>> {
+    let half = text.len().div_ceil(2);
+    let col = w.saturating_sub(2) / 2;
+    let (left, right) = text.split_at(half.min(text.len()));
+    left.iter()
+        .enumerate()
+        .map(|(k, l)| {
+            let used: usize = l.spans.iter().map(|s| str_width(&s.content)).sum();
+            let mut spans = l.spans.clone();
+            spans.push(Span::raw(" ".repeat(col.saturating_sub(used) + 2)));
+            if let Some(r) = right.get(k) {
+                spans.extend(r.spans.iter().cloned());
+            }
+            Line::from(spans)
+        })
+        .collect()
 }
 
 /// "?/Esc": the keys that close this overlay, from the table.

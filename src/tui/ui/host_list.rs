@@ -9,7 +9,10 @@ use ratatui::widgets::Paragraph;
 
 use super::{Theme, pad, pad_left, pane_block, safe, spinner, str_width, trunc};
 use crate::report::Report;
-use crate::tui::model::{Focus, Host, HostState, Model, list_offset, status_symbol};
+use crate::report::finding::Status;
+use crate::tui::model::{
+    Focus, Host, HostState, Model, fleet_counts, header_rows, list_offset, status_symbol,
+};
 
 /// Columns: symbol, word, host, days, title (with single spaces between).
 const WORD_W: usize = 5;
@@ -24,7 +27,10 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         return;
     }
     let w = usize::from(inner.width);
-    let lines: Vec<Line> = if model.view.is_empty() {
+    let header = header_rows(usize::from(inner.height));
+    let mut lines: Vec<Line> = fleet_header(model, w, header, theme);
+    let rows = usize::from(inner.height) - header;
+    lines.extend(if model.view.is_empty() {
         let text = if model.hosts.is_empty() {
             "No hosts yet: press a to add one."
         } else {
@@ -33,13 +39,13 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         vec![Line::styled(trunc(text, w), theme.dim)]
     } else {
         let host_w = host_column(model, w);
-        let off = list_offset(model.selected, usize::from(inner.height));
+        let off = list_offset(model.selected, rows);
         model
             .view
             .iter()
             .enumerate()
             .skip(off)
-            .take(usize::from(inner.height))
+            .take(rows)
             .filter_map(|(row, &i)| {
                 let line = row_line(model.hosts.get(i)?, model, host_w, w, theme);
                 Some(if row == model.selected {
@@ -49,8 +55,107 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 })
             })
             .collect()
-    };
+    });
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The lines over the list: hosts per status, and the fleet's leaves by
+/// time left drawn as bars (their lengths in proportion, at least one
+/// block for any count). Two lines, or one compact line (`rows` = 1):
+///
+/// `✓ 812 ok  ! 12 warn  ✗ 6 crit  ? 2 error  … 0 pending`
+/// `expired ██ 3  <7d █ 1  <30d ████ 40  later ██████████ 767`
+///
+/// `✓812 !12 ✗6 ?2 …0 · expired █ 3  <7d █ 1  <30d ██ 40  later ████ 767`
+fn fleet_header(model: &Model, w: usize, rows: usize, theme: &Theme) -> Vec<Line<'static>> {
+    if rows == 0 {
+        return Vec::new();
+    }
+    let (status, expiry) = fleet_counts(&model.hosts);
+    let compact = rows == 1;
+    let mut spans = Vec::new();
+    let words = [
+        (Some(Status::Ok), "ok"),
+        (Some(Status::Warning), "warn"),
+        (Some(Status::Critical), "crit"),
+        (Some(Status::Error), "error"),
+        (None, "pending"),
+    ];
+    for (k, (s, word)) in words.iter().enumerate() {
+        let (sym, _) = status_symbol(*s);
+        if compact {
+            if k > 0 {
+                spans.push(Span::raw(" "));
+            }
+            spans.push(Span::styled(
+                format!("{sym}{}", status[k]),
+                theme.status(*s),
+            ));
+        } else {
+            if k > 0 {
+                spans.push(Span::raw("  "));
+            }
+            spans.push(Span::styled(
+                format!("{sym} {} {word}", status[k]),
+                theme.status(*s),
+            ));
+        }
+    }
+    let counts = Line::from(spans);
+    let counts_w: usize = counts.spans.iter().map(|s| str_width(&s.content)).sum();
+    let labels = ["expired", "<7d", "<30d", "later"];
+    let styles = [
+        theme.status(Some(Status::Critical)),
+        theme.status(Some(Status::Critical)),
+        theme.status(Some(Status::Warning)),
+        theme.status(Some(Status::Ok)),
+    ];
+    let text_w: usize = labels
+        .iter()
+        .zip(expiry)
+        .map(|(l, n)| str_width(l) + 2 + n.to_string().len() + 2)
+        .sum();
+    let used = if compact { counts_w + 3 } else { 0 };
+    let room = w.saturating_sub(text_w + used) / 4;
+    let max = expiry.iter().copied().max().unwrap_or(0).max(1);
+    let mut spans = Vec::new();
+    for (k, label) in labels.iter().enumerate() {
+        let n = expiry[k];
+        let bar = if n == 0 {
+            0
+        } else {
+            (n * room).div_ceil(max).max(1)
+        };
+        if k > 0 {
+            spans.push(Span::raw("  "));
+        }
+        spans.push(Span::raw(format!("{label} ")));
+        spans.push(Span::styled("█".repeat(bar), styles[k]));
+        spans.push(Span::raw(format!(" {n}")));
+    }
+    if compact {
+        let mut all = counts.spans;
+        all.push(Span::raw(" · "));
+        all.extend(spans);
+        return vec![clip(Line::from(all), w)];
+    }
+    let bars = Line::from(spans);
+    vec![clip(counts, w), clip(bars, w)]
+}
+
+/// Cut a line of spans at `w` columns.
+fn clip(line: Line<'static>, w: usize) -> Line<'static> {
+    let mut left = w;
+    let mut out = Vec::new();
+    for s in line.spans {
+        if left == 0 {
+            break;
+        }
+        let t = trunc(&s.content, left);
+        left = left.saturating_sub(str_width(&t));
+        out.push(Span::styled(t, s.style));
+    }
+    Line::from(out)
 }
 
 /// "Hosts (3/7) · sort: severity · filter: foo".
@@ -88,6 +193,23 @@ fn days_label(r: &Report) -> String {
     }
 }
 
+/// The marks of what the last result changed, e.g. "↻ renewed ▲ " or
+/// "+ expired ": the first change in words, the others as marks.
+fn change_marks(h: &Host) -> String {
+    let Some(first) = h.changes.first() else {
+        return String::new();
+    };
+    let mut s = format!("{} {} ", first.mark(), first.describe());
+    for c in &h.changes[1..] {
+        s.push_str(c.mark());
+    }
+    if h.changes.len() > 1 {
+        s.push(' ');
+    }
+    s.push_str("· ");
+    s
+}
+
 /// One row. Severity reads from the symbol and word; color only repeats it.
 fn row_line(h: &Host, model: &Model, host_w: usize, w: usize, theme: &Theme) -> Line<'static> {
     let status = h.status();
@@ -105,7 +227,12 @@ fn row_line(h: &Host, model: &Model, host_w: usize, w: usize, theme: &Theme) -> 
             sym,
             word,
             days_label(r),
-            r.root_cause().map(|f| f.title.clone()).unwrap_or_default(),
+            format!(
+                "{}{}{}",
+                if h.rechecking { "⟳ " } else { "" },
+                change_marks(h),
+                r.root_cause().map(|f| f.title.clone()).unwrap_or_default()
+            ),
             ratatui::style::Style::new(),
         ),
         HostState::Failed(e) => (sym, word, "—".to_string(), e.clone(), theme.error),

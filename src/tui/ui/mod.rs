@@ -132,6 +132,7 @@ pub fn render(frame: &mut Frame, model: &Model) {
     match &model.overlay {
         Overlay::None => {}
         Overlay::Help => help::render(frame, area, &theme),
+        Overlay::Changes { scroll } => popup::render_changes(frame, area, model, *scroll, &theme),
         Overlay::CopyMenu { items, selected } => {
             popup::render_copy_menu(frame, area, items, *selected, &theme)
         }

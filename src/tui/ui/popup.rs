@@ -170,3 +170,61 @@ pub fn render_prompt(
         frame.set_cursor_position((x, y));
     }
 }
+
+/// The summary of changes since start, newest first: when, which host,
+/// what changed. `scroll` skips that many of the newest.
+pub fn render_changes(
+    frame: &mut Frame,
+    area: Rect,
+    model: &crate::tui::model::Model,
+    scroll: usize,
+    theme: &Theme,
+) {
+    let width = area.width.saturating_sub(4).clamp(area.width.min(24), 110);
+    let height = area.height.saturating_sub(2).max(3);
+    let rect = centered(area, width, height);
+    frame.render_widget(Clear, rect);
+    let n = model.change_log.len();
+    let block = popup_block(
+        &format!("Changes since start ({n})"),
+        "j/k scroll · Esc close",
+        theme,
+    );
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let w = usize::from(inner.width);
+    let lines: Vec<Line> = if n == 0 {
+        vec![Line::styled(
+            trunc(
+                "No change yet: each re-probe (r, R, --interval) is compared with the result before.",
+                w,
+            ),
+            theme.dim,
+        )]
+    } else {
+        model
+            .change_log
+            .iter()
+            .rev()
+            .skip(scroll)
+            .take(usize::from(inner.height))
+            .map(|e| {
+                let host = model
+                    .hosts
+                    .get(e.host)
+                    .map(|h| safe(&h.label()))
+                    .unwrap_or_default();
+                let when = crate::report::rfc3339(e.at);
+                let when = when.get(11..19).unwrap_or(&when).to_string();
+                let text = format!(
+                    "{when}  {} {}  {}",
+                    e.change.mark(),
+                    host,
+                    safe(&e.change.describe())
+                );
+                Line::raw(trunc(&text, w))
+            })
+            .collect()
+    };
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -195,10 +195,12 @@ fn panes_on_mixed_hosts_80x24() {
     select(&mut m, "expired.test");
     let buf = draw(&m, 80, 24);
     let r = rows(&buf);
-    // Host list on top, sorted worst first, every state in its row.
+    // Host list on top under the one-line fleet header, sorted worst
+    // first, every state in its row (the last, queued, is one scroll away).
     let spin = spinner(1_234);
     let want = [
         "┏ Hosts (7) · sort: severity ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓",
+        "┃✓1 !1 ✗1 ?2 …2 · expired █████ 1  <7d  0  <30d █████ 1  later █████ 1         ┃",
         "┃? error broken.test:443      — the probe task stopped: boom                   ┃",
         "┃? error down.test:443        — Cannot connect                                 ┃",
         "┃✗ crit  expired.test:443   -3d Certificate expired 3 days ago                 ┃",
@@ -207,7 +209,6 @@ fn panes_on_mixed_hosts_80x24() {
         &format!(
             "┃{spin}       conn.test:443          connecting                                     ┃"
         ),
-        "┃…       queued.test:443        queued                                         ┃",
         "┗━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┛",
     ];
     for (y, w) in want.iter().enumerate() {
@@ -818,4 +819,92 @@ fn text_helpers() {
     assert_eq!(safe("a\u{1b}b\nc\u{202e}"), "a?b?c?");
     assert_eq!(spinner(0), spinner(1_000));
     assert_ne!(spinner(0), spinner(100));
+}
+
+// ---------------------------------------------------------------------------
+// The fleet header and what re-probes changed.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn fleet_header_counts_statuses_and_draws_the_expiry_histogram() {
+    let pki = pki();
+    let m = mixed(&pki);
+    for (w, h) in [(160, 45), (80, 24)] {
+        let buf = draw(&m, w, h);
+        if w < 160 {
+            // One compact line on the short list.
+            let line = row_with(&buf, "✓1 !1 ✗1 ?2 …2 · expired █");
+            assert!(
+                line.contains("<7d  0") && line.contains("<30d █") && line.contains("later █"),
+                "{line}"
+            );
+            continue;
+        }
+        let counts = row_with(&buf, "✓ 1 ok");
+        assert!(counts.contains("! 1 warn"), "{w}x{h}: {counts}");
+        assert!(counts.contains("✗ 1 crit"), "{w}x{h}: {counts}");
+        let bars = row_with(&buf, "expired █");
+        // One expired, none under 7 days, one under 30, one later.
+        assert!(bars.contains("expired █"), "{w}x{h}: {bars}");
+        if w >= 160 {
+            assert!(
+                counts.contains("? 2 error") && counts.contains("… 2 pending"),
+                "{counts}"
+            );
+            assert!(bars.contains("<7d  0"), "no bar for none: {bars}");
+            assert!(
+                bars.contains("<30d █") && bars.contains("later █"),
+                "{bars}"
+            );
+            let n = bars.matches('█').count();
+            assert!(n >= 3, "bars drawn: {bars}");
+        }
+    }
+    // Equal counts draw equal bars; a larger count draws a longer one.
+    let mut m = mixed(&pki);
+    let extra = m
+        .hosts
+        .iter()
+        .position(|h| h.target.host.to_string() == "ok.test")
+        .unwrap();
+    for _ in 0..3 {
+        let h = m.hosts[extra].clone();
+        m.hosts.push(h);
+    }
+    m.refresh_view();
+    let bars = row_with(&draw(&m, 160, 45), "expired █");
+    let seg = |label: &str| -> usize {
+        let rest = &bars[bars.find(label).unwrap() + label.len()..];
+        rest.chars().skip(1).take_while(|c| *c == '█').count()
+    };
+    assert!(seg("later") > seg("expired"), "{bars}");
+    assert_eq!(seg("expired"), seg("<30d"), "{bars}");
+}
+
+#[test]
+fn rows_mark_what_a_reprobe_changed() {
+    use crate::tui::watch::Change;
+    let pki = pki();
+    let mut m = mixed(&pki);
+    let i = m
+        .hosts
+        .iter()
+        .position(|h| h.target.host.to_string() == "expired.test")
+        .unwrap();
+    m.hosts[i].changes = vec![
+        Change::Worse {
+            from: Status::Ok,
+            to: Status::Critical,
+        },
+        Change::Renewed,
+    ];
+    m.hosts[i].changed_at = Some(NOW);
+    for (w, h) in [(160, 45), (80, 24)] {
+        let buf = draw(&m, w, h);
+        let row = row_with(&buf, "expired.test");
+        assert!(row.contains("▲ worse"), "{w}x{h}: {row}");
+        if w >= 160 {
+            assert!(row.contains("▲ worse: ok → critical ↻ ·"), "{row}");
+        }
+    }
 }
