@@ -734,3 +734,25 @@ fn filter_by_status_and_sort_by_changed() {
     assert_eq!(m.sort, certscope::tui::model::SortMode::Changed);
     assert_eq!(m.view[0], i);
 }
+
+/// A later result that changes nothing keeps the last change marked.
+#[test]
+fn the_last_change_stays_marked() {
+    let pki = TestPki::new();
+    let name = "k.tui.test:443";
+    let mut m = Model::new(vec![Target::parse(name, 443).unwrap()], T0);
+    start(&mut m);
+    let a = pki.chain(&["k.tui.test"], T0 - DAY, T0 + 80 * DAY, |_| {});
+    let b = pki.chain(&["k.tui.test"], T0, T0 + 80 * DAY, |_| {});
+    finish(&mut m, 0, pki.report(name, a, T0));
+    ch(&mut m, 'r');
+    m.now_unix = T0 + 60;
+    finish(&mut m, 0, pki.report(name, b.clone(), T0));
+    assert_eq!(m.hosts[0].changes, [certscope::tui::watch::Change::Renewed]);
+    ch(&mut m, 'r');
+    m.now_unix = T0 + 120;
+    finish(&mut m, 0, pki.report(name, b, T0));
+    assert_eq!(m.hosts[0].changes, [certscope::tui::watch::Change::Renewed]);
+    assert_eq!(m.hosts[0].changed_at, Some(T0 + 60));
+    assert_eq!(m.change_log.len(), 1);
+}

@@ -30,7 +30,8 @@ pub struct Host {
     pub file: Option<std::path::PathBuf>,
     /// Its last results in brief, oldest first (at most `watch::HISTORY`).
     pub history: std::collections::VecDeque<Snapshot>,
-    /// What the latest result changed against the one before.
+    /// What the last result that changed something changed (against the
+    /// one before it); kept until another change.
     pub changes: Vec<Change>,
     /// When a result last changed something (unix seconds).
     pub changed_at: Option<i64>,

@@ -136,12 +136,15 @@ fn record(model: &mut Model, host: usize, snap: Snapshot) {
         return;
     };
     h.rechecking = false;
-    h.changes = h
+    let changes = h
         .history
         .back()
         .map(|prev| watch::diff(prev, &snap))
         .unwrap_or_default();
-    if !h.changes.is_empty() {
+    // The last change stays marked until another one (a result that
+    // changes nothing keeps it), so "renewed at 03:12" is still there later.
+    if !changes.is_empty() {
+        h.changes = changes;
         h.changed_at = Some(now);
         for c in &h.changes {
             if model.change_log.len() >= watch::CHANGES {
