@@ -7,7 +7,7 @@
 #     the host list appearing in capture-pane (tmux polling included);
 #   - key-to-screen latency of 20 `j` presses while every host probes, and
 #     of 20 more right after `R` (re-probe all): median and worst;
-#   - the process's RSS at the end and its peak.
+#   - the process's RSS once every host has its new result, and its peak.
 #
 # Usage: scripts/tui-fleet.sh [N]    (BIN=..., FLOOR=... to use other builds)
 # Needs tmux and python3. Builds what is missing (release).
@@ -80,8 +80,13 @@ for _ in $(seq 20); do probing+=("$(press j)"); sleep 0.05; done
 "${T[@]}" send-keys -t s R
 after_r=()
 for _ in $(seq 20); do after_r+=("$(press j)"); sleep 0.05; done
-# Let the re-probe finish, then read memory.
-sleep 3
+# Let the re-probe finish (the fleet header counts no host pending), then
+# read memory.
+for _ in $(seq 600); do
+  screen | grep -Eq '… 0 pending|…0( |$)' && break
+  sleep 0.1
+done
+sleep 0.5
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 "${T[@]}" send-keys -t s q
@@ -90,4 +95,4 @@ echo "certscope TUI, $N targets, 160x45 tmux pane ($(nproc) cores)"
 echo "first frame (launch to host list, tmux polling included): $first ms"
 echo "j while probing (20 presses):     $(stats "${probing[@]}")"
 echo "j right after R (20 presses):     $(stats "${after_r[@]}")"
-echo "RSS at the end: $((rss / 1024)) MB, peak $((hwm / 1024)) MB"
+echo "RSS with every host probed: $((rss / 1024)) MB, peak $((hwm / 1024)) MB"

@@ -73,6 +73,9 @@ fn fleet_header(model: &Model, w: usize, rows: usize, theme: &Theme) -> Vec<Line
     }
     let (status, expiry) = fleet_counts(&model.hosts);
     let compact = rows == 1;
+    // Words when they fit, else symbols and numbers only.
+    let long_w: usize = status.iter().map(|n| n.to_string().len()).sum::<usize>() + 46;
+    let terse = compact || long_w > w;
     let mut spans = Vec::new();
     let words = [
         (Some(Status::Ok), "ok"),
@@ -83,7 +86,7 @@ fn fleet_header(model: &Model, w: usize, rows: usize, theme: &Theme) -> Vec<Line
     ];
     for (k, (s, word)) in words.iter().enumerate() {
         let (sym, _) = status_symbol(*s);
-        if compact {
+        if terse {
             if k > 0 {
                 spans.push(Span::raw(" "));
             }
