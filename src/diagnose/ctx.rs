@@ -23,7 +23,7 @@ pub struct DiagnoseOptions {
 
 /// Everything a rule needs to know about the target, in one place.
 pub struct Ctx<'a> {
-    pub certs: &'a [CertInfo],
+    pub certs: &'a [std::sync::Arc<CertInfo>],
     pub trust: &'a TrustStore,
     pub now: i64,
     pub opts: &'a DiagnoseOptions,

@@ -202,7 +202,7 @@ pub async fn enrich_chain(
 
 /// One certificate to look up and the key its evidence must be signed by.
 struct Subject {
-    cert: CertInfo,
+    cert: std::sync::Arc<CertInfo>,
     issuer_subject: Vec<u8>,
     issuer_spki: Vec<u8>,
     staple_ok: bool,

@@ -38,7 +38,8 @@ pub enum Source {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainEntry {
-    pub info: CertInfo,
+    /// Shared: a fleet's reports hold the same issuer certificates.
+    pub info: std::sync::Arc<CertInfo>,
     pub source: Source,
     /// Revocation state (certificates on the path; `None` elsewhere).
     pub revocation: Option<RevState>,

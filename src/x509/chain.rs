@@ -5,6 +5,8 @@
 //! webpki answers `UnknownIssuer` for a self-signed leaf, an untrusted root
 //! and a missing intermediate alike; this walk tells them apart.
 
+use std::sync::Arc;
+
 use crate::x509::cert::CertInfo;
 use crate::x509::trust::TrustStore;
 
@@ -47,7 +49,7 @@ const MAX_DEPTH: usize = 12;
 /// Walk `certs` (presented order, leaf first, then any fetched from AIA)
 /// against `trust`. The first `presented` were sent by the server: only
 /// they count for order, duplicates and extras. `certs` must not be empty.
-pub fn walk(certs: &[CertInfo], presented: usize, trust: &TrustStore) -> ChainWalk {
+pub fn walk(certs: &[Arc<CertInfo>], presented: usize, trust: &TrustStore) -> ChainWalk {
     let mut duplicates = Vec::new();
     for i in 0..certs.len() {
         if certs[..i].iter().any(|c| c.der == certs[i].der) {
@@ -157,19 +159,19 @@ fn anchor_index(trust: &TrustStore, a: &crate::x509::trust::Anchor) -> usize {
 /// few intermediates, while each leaf is its own and is not kept. Bounded.
 #[derive(Debug, Default)]
 pub struct IssuerCache {
-    map: std::sync::Mutex<std::collections::HashMap<Vec<u8>, CertInfo>>,
+    map: std::sync::Mutex<std::collections::HashMap<Vec<u8>, Arc<CertInfo>>>,
 }
 
 impl IssuerCache {
     /// At most this many issuers are kept; later ones are parsed each time.
     const MAX: usize = 1024;
 
-    fn get(&self, der: &[u8]) -> Option<CertInfo> {
+    fn get(&self, der: &[u8]) -> Option<Arc<CertInfo>> {
         let m = self.map.lock().unwrap_or_else(|e| e.into_inner());
         m.get(der).cloned()
     }
 
-    fn put(&self, c: &CertInfo) {
+    fn put(&self, c: &Arc<CertInfo>) {
         if !c.is_ca {
             return;
         }
@@ -187,7 +189,7 @@ impl IssuerCache {
 #[derive(Debug, Clone, Default)]
 pub struct Chain {
     /// Presented certificates that parsed (sent order), then fetched ones.
-    pub certs: Vec<CertInfo>,
+    pub certs: Vec<Arc<CertInfo>>,
     /// `certs[..presented]` were sent.
     pub presented: usize,
     /// Presented certificates that could not be parsed: (index as sent, why).
@@ -216,7 +218,7 @@ impl Chain {
         for (i, der) in ders.iter().enumerate() {
             let parsed = match issuers.and_then(|c| c.get(der)) {
                 Some(c) => Ok(c),
-                None => CertInfo::from_der(der).inspect(|c| {
+                None => CertInfo::from_der(der).map(Arc::new).inspect(|c| {
                     if let Some(cache) = issuers {
                         cache.put(c);
                     }
@@ -242,7 +244,7 @@ impl Chain {
                 continue;
             }
             if let Ok(c) = CertInfo::from_der(d) {
-                self.certs.push(c);
+                self.certs.push(Arc::new(c));
                 self.fetched_from.push(url.to_string());
                 added += 1;
             }

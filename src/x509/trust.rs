@@ -81,7 +81,7 @@ pub struct Anchor {
     /// `CertInfo::spki_der`.
     pub spki_der: Vec<u8>,
     /// `der` parsed, once per run (a report shows the anchor of every path).
-    parsed: std::sync::OnceLock<Option<CertInfo>>,
+    parsed: std::sync::OnceLock<Option<std::sync::Arc<CertInfo>>>,
 }
 
 impl Anchor {
@@ -125,9 +125,14 @@ impl Anchor {
     }
 
     /// The full certificate parsed, when known.
-    pub fn cert(&self) -> Option<CertInfo> {
+    pub fn cert(&self) -> Option<std::sync::Arc<CertInfo>> {
         self.parsed
-            .get_or_init(|| self.der.as_deref().and_then(|d| CertInfo::from_der(d).ok()))
+            .get_or_init(|| {
+                self.der
+                    .as_deref()
+                    .and_then(|d| CertInfo::from_der(d).ok())
+                    .map(std::sync::Arc::new)
+            })
             .clone()
     }
 }
