@@ -60,6 +60,11 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Print a commented example hosts file (TOML) for --hosts-file.
     ExampleHosts,
+    /// Run a Prometheus exporter: GET /probe?target=HOST:PORT answers why a
+    /// target's certificate fails, as metrics (see assets/prometheus/).
+    Serve(ServeArgs),
+    /// Print a commented example config file (TOML) for `serve --config`.
+    ExampleServe,
     /// Run the built-in lab of loopback TLS servers (one per broken setup) and
     /// print the `certscope check` command line for each. Ctrl-C stops it.
     Lab(LabArgs),
@@ -168,6 +173,38 @@ pub struct InspectArgs {
     /// Same as --format json.
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+certscope serve --allow '*.example.com'\n  \
+curl 'http://127.0.0.1:9259/probe?target=www.example.com:443'\n  \
+certscope serve --config serve.toml --hosts-file hosts.toml --interval 5m --listen 0.0.0.0:9259")]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free one (the first line on
+    /// stdout says which). The default port collides with neither
+    /// blackbox_exporter (9115) nor ssl_exporter (9219).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9259")]
+    pub listen: std::net::SocketAddr,
+    /// Probe modules and the target allowlist (TOML; see `certscope example-serve`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Allow /probe to connect to targets matching this: a name, *.name, an
+    /// IP address or a network such as 10.0.0.0/8 (repeatable). Targets in
+    /// --hosts-file are always allowed; anything else gets 403.
+    #[arg(long, value_name = "PATTERN")]
+    pub allow: Vec<String>,
+    /// Probe any target a request names. Anyone who can reach the exporter
+    /// can then make it connect anywhere: use only behind a firewall.
+    #[arg(long)]
+    pub allow_any_target: bool,
+    /// With --hosts-file: probe its targets in the background this often
+    /// (e.g. 5m; 10s to 7d) and export the latest results in /metrics.
+    #[arg(long, value_name = "DURATION", value_parser = crate::config::parse_interval)]
+    pub interval: Option<u64>,
+    /// Defaults of every module (`--concurrency` bounds the probes in flight).
+    #[command(flatten)]
+    pub probe: ProbeArgs,
 }
 
 #[derive(Debug, Args)]

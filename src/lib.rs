@@ -47,6 +47,7 @@ pub mod logging;
 pub mod probe;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub mod target;
 #[doc(hidden)]
 pub mod testkit;

@@ -68,6 +68,17 @@ fn main() -> ExitCode {
                     3
                 }
             },
+            Some(Command::Serve(args)) => match certscope::serve::run(args).await {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("certscope: error: {e}");
+                    3
+                }
+            },
+            Some(Command::ExampleServe) => {
+                print!("{}", certscope::serve::config::EXAMPLE);
+                0
+            }
             Some(Command::ExampleHosts) => {
                 print!("{}", certscope::config::hostsfile::EXAMPLE);
                 0

@@ -21,9 +21,9 @@ use tokio::task::{AbortHandle, JoinSet};
 use tracing::Instrument;
 
 use crate::config::Config;
-use crate::diagnose::diagnose_chain;
-use crate::fetch::{FetchCache, enrich_chain};
-use crate::probe::probe;
+use crate::diagnose::{DiagnoseOptions, diagnose_chain};
+use crate::fetch::{EnrichOptions, FetchCache, enrich_chain};
+use crate::probe::{ProbeOptions, probe};
 use crate::report::Report;
 use crate::report::observation::Observation;
 use crate::target::Target;
@@ -34,30 +34,75 @@ use crate::x509::trust::TrustStore;
 /// share, and the slots that bound how many run at once.
 pub struct Engine {
     pub config: Config,
+    opts: CheckOptions,
     cache: FetchCache,
     issuers: IssuerCache,
     slots: Arc<Semaphore>,
 }
 
+/// How one target is checked: the configuration's options, or another
+/// set for the same engine (`serve`'s modules share its caches).
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    pub probe: ProbeOptions,
+    pub diagnose: DiagnoseOptions,
+    pub enrich: EnrichOptions,
+    /// Judge at this instant instead of the probe's start.
+    pub at: Option<i64>,
+}
+
+impl CheckOptions {
+    pub fn of(config: &Config) -> CheckOptions {
+        CheckOptions {
+            probe: config.probe.clone(),
+            diagnose: config.diagnose.clone(),
+            enrich: config.enrich.clone(),
+            at: config.at,
+        }
+    }
+}
+
 impl Engine {
     pub fn new(config: Config) -> Engine {
+        Engine::with_cache(config, FetchCache::default())
+    }
+
+    /// An engine whose fetches go through `cache` (a long-running process
+    /// gives one with a time to live).
+    pub fn with_cache(config: Config, cache: FetchCache) -> Engine {
         let slots = Arc::new(Semaphore::new(config.concurrency.max(1)));
         Engine {
+            opts: CheckOptions::of(&config),
             config,
-            cache: FetchCache::default(),
+            cache,
             issuers: IssuerCache::default(),
             slots,
         }
     }
 
+    /// The fetch cache the engine's checks share.
+    pub fn fetch_cache(&self) -> &FetchCache {
+        &self.cache
+    }
+
     /// Probe `target`, fetch what its certificates point at, and diagnose,
     /// now (without waiting for a slot). `trust` is the store to judge by.
     pub async fn check(&self, target: &Target, trust: &TrustStore) -> Report {
+        self.check_with(target, trust, &self.opts).await
+    }
+
+    /// [`Engine::check`] with other options than the configuration's.
+    pub async fn check_with(
+        &self,
+        target: &Target,
+        trust: &TrustStore,
+        opts: &CheckOptions,
+    ) -> Report {
         let span = tracing::info_span!("check", target = %target.host_port());
         async {
-            let (obs, mut chain) = self.observe(target, trust).await;
-            let now = self.config.at.unwrap_or(obs.started_at);
-            let report = diagnose_chain(&obs, &mut chain, trust, now, &self.config.diagnose);
+            let (obs, mut chain) = self.observe_with(target, trust, opts).await;
+            let now = opts.at.unwrap_or(obs.started_at);
+            let report = diagnose_chain(&obs, &mut chain, trust, now, &opts.diagnose);
             tracing::info!(
                 status = ?report.status,
                 findings = report.findings.len(),
@@ -68,6 +113,53 @@ impl Engine {
         }
         .instrument(span)
         .await
+    }
+
+    /// [`Engine::check_with`], but never past `deadline`: a probe still
+    /// running then is dropped and reported as a timeout (status error),
+    /// so a caller with a budget (a Prometheus scrape) always gets a report.
+    pub async fn check_within(
+        &self,
+        target: &Target,
+        trust: &TrustStore,
+        opts: &CheckOptions,
+        deadline: std::time::Duration,
+    ) -> Report {
+        let started = crate::report::time::now_unix();
+        let t0 = std::time::Instant::now();
+        match tokio::time::timeout(deadline, self.check_with(target, trust, opts)).await {
+            Ok(r) => r,
+            Err(_) => {
+                use crate::report::observation::{ConnCode, ConnFailure, Observation, Origin};
+                let obs = Observation {
+                    target: target.clone(),
+                    address: None,
+                    chain: Vec::new(),
+                    tls: None,
+                    ocsp_stapled: None,
+                    error: Some(ConnFailure {
+                        code: ConnCode::Timeout,
+                        step: "deadline",
+                        message: format!(
+                            "the probe did not finish within its {:.1} s budget",
+                            deadline.as_secs_f64()
+                        ),
+                        alert: None,
+                        peer_said: None,
+                    }),
+                    timings: Default::default(),
+                    started_at: started,
+                    origin: Origin::Network,
+                    fetches: Vec::new(),
+                    revocation_checked: false,
+                    staple_checked: None,
+                };
+                let now = opts.at.unwrap_or(started);
+                let mut r = crate::diagnose::diagnose(&obs, trust, now, &opts.diagnose);
+                r.elapsed_ms = t0.elapsed().as_millis().min(u128::from(u64::MAX)) as u64;
+                r
+            }
+        }
     }
 
     /// Read a certificate file and diagnose it (offline: nothing is
@@ -91,25 +183,27 @@ impl Engine {
 
     /// Probe and fetch, keeping the parsed chain for the diagnosis.
     pub async fn observe(&self, target: &Target, trust: &TrustStore) -> (Observation, Chain) {
-        let mut obs = probe(target, &self.config.probe).await;
+        self.observe_with(target, trust, &self.opts).await
+    }
+
+    async fn observe_with(
+        &self,
+        target: &Target,
+        trust: &TrustStore,
+        opts: &CheckOptions,
+    ) -> (Observation, Chain) {
+        let mut obs = probe(target, &opts.probe).await;
         let mut chain = Chain::parse_with(&obs.chain, Some(&self.issuers));
         if chain.leaf_parsed {
             // Verify the presented path first, at the diagnosis' instant, so
             // every walk after it reuses the verified links.
-            let now = self.config.at.unwrap_or(obs.started_at);
+            let now = opts.at.unwrap_or(obs.started_at);
             let algs = crate::x509::provider()
                 .signature_verification_algorithms
                 .all;
             let _ = chain.webpki_verdict(&obs.chain, trust, algs, now);
         }
-        enrich_chain(
-            &mut obs,
-            &mut chain,
-            trust,
-            &self.config.enrich,
-            &self.cache,
-        )
-        .await;
+        enrich_chain(&mut obs, &mut chain, trust, &opts.enrich, &self.cache).await;
         (obs, chain)
     }
 

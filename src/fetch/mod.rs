@@ -8,7 +8,8 @@
 //! Bounded: every fetch has a size cap; the AIA hops of a target share one
 //! deadline of `timeout`, and so do all its revocation lookups, so
 //! unreachable URLs give `revocation-unknown` within `--timeout`, never a
-//! hang. Fetches are cached by URL for the whole run.
+//! hang. Fetches are cached by URL for the whole run (bounded; see
+//! [`FetchCache`]).
 //!
 //! Owns: retrieval over HTTP (`http/`). Never imports `probe`, `diagnose`,
 //! `run`, a mode, clap or the terminal.
@@ -16,6 +17,7 @@
 pub mod http;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -64,14 +66,131 @@ impl Default for EnrichOptions {
 type Slot = Arc<OnceCell<Result<Vec<u8>, FetchError>>>;
 type SlotKey = (String, Vec<u8>);
 
+struct Entry {
+    slot: Slot,
+    at: Instant,
+}
+
+struct CacheInner {
+    slots: Mutex<HashMap<SlotKey, Entry>>,
+    /// Answers older than this are fetched again (`None`: kept for the run).
+    ttl: Option<Duration>,
+    max_entries: usize,
+    max_bytes: usize,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
 /// Fetch results shared by every target of a run, keyed by URL (and the
 /// request body for OCSP), so a CRL or intermediate is fetched once.
-#[derive(Debug, Clone, Default)]
+///
+/// Bounded: at most `max_entries` answers and `max_bytes` of bodies are
+/// kept (the oldest go first); a long-running process (`serve`) also sets
+/// a time to live, so revocation answers are fetched again.
+#[derive(Clone)]
 pub struct FetchCache {
-    slots: Arc<Mutex<HashMap<SlotKey, Slot>>>,
+    inner: Arc<CacheInner>,
+}
+
+impl std::fmt::Debug for FetchCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetchCache")
+            .field("ttl", &self.inner.ttl)
+            .field("hits", &self.hits())
+            .field("misses", &self.misses())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for FetchCache {
+    fn default() -> Self {
+        FetchCache::new(None, 4096, 256 << 20)
+    }
 }
 
 impl FetchCache {
+    /// A cache keeping answers for `ttl` (`None`: for its lifetime), at
+    /// most `max_entries` of them and `max_bytes` of bodies in all.
+    pub fn new(ttl: Option<Duration>, max_entries: usize, max_bytes: usize) -> FetchCache {
+        FetchCache {
+            inner: Arc::new(CacheInner {
+                slots: Mutex::new(HashMap::new()),
+                ttl,
+                max_entries: max_entries.max(1),
+                max_bytes,
+                hits: AtomicU64::new(0),
+                misses: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Fetches answered from the cache (or joined while in flight).
+    pub fn hits(&self) -> u64 {
+        self.inner.hits.load(Ordering::Relaxed)
+    }
+
+    /// Fetches that went to the network.
+    pub fn misses(&self) -> u64 {
+        self.inner.misses.load(Ordering::Relaxed)
+    }
+
+    /// How many answers are held.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SlotKey, Entry>> {
+        self.inner.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The slot for `key`: a fresh one (a miss) unless a live one exists.
+    fn slot(&self, key: SlotKey) -> Slot {
+        let inner = &self.inner;
+        let now = Instant::now();
+        let mut m = self.lock();
+        if let Some(e) = m.get(&key)
+            && inner.ttl.is_none_or(|ttl| now.duration_since(e.at) < ttl)
+        {
+            inner.hits.fetch_add(1, Ordering::Relaxed);
+            return e.slot.clone();
+        }
+        inner.misses.fetch_add(1, Ordering::Relaxed);
+        let slot = Slot::default();
+        m.insert(
+            key,
+            Entry {
+                slot: slot.clone(),
+                at: now,
+            },
+        );
+        Self::evict(&mut m, inner, now);
+        slot
+    }
+
+    /// Drop expired answers, then the oldest until within the bounds.
+    fn evict(m: &mut HashMap<SlotKey, Entry>, inner: &CacheInner, now: Instant) {
+        if let Some(ttl) = inner.ttl {
+            m.retain(|_, e| now.duration_since(e.at) < ttl);
+        }
+        let size = |e: &Entry| match e.slot.get() {
+            Some(Ok(b)) => b.len(),
+            _ => 0,
+        };
+        let mut bytes: usize = m.values().map(size).sum();
+        while m.len() > inner.max_entries || (bytes > inner.max_bytes && m.len() > 1) {
+            let Some(oldest) = m.iter().min_by_key(|(_, e)| e.at).map(|(k, _)| k.clone()) else {
+                break;
+            };
+            if let Some(e) = m.remove(&oldest) {
+                bytes = bytes.saturating_sub(size(&e));
+            }
+        }
+    }
+
     async fn get(
         &self,
         url: &str,
@@ -82,10 +201,7 @@ impl FetchCache {
             url.to_string(),
             post.map(<[u8]>::to_vec).unwrap_or_default(),
         );
-        let slot = {
-            let mut m = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-            m.entry(key).or_default().clone()
-        };
+        let slot = self.slot(key);
         slot.get_or_init(|| {
             async {
                 let r = match post {
@@ -378,4 +494,62 @@ async fn lookup(
         });
     }
     fetches
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    fn key(i: usize) -> SlotKey {
+        (format!("http://a.test/{i}"), Vec::new())
+    }
+
+    #[test]
+    fn hits_misses_and_the_entry_bound() {
+        let c = FetchCache::new(None, 3, usize::MAX);
+        let a = c.slot(key(1));
+        let b = c.slot(key(1));
+        assert!(
+            Arc::ptr_eq(&a, &b),
+            "a second fetch of a URL joins the first"
+        );
+        assert_eq!((c.hits(), c.misses()), (1, 1));
+        for i in 2..10 {
+            c.slot(key(i));
+        }
+        assert_eq!(c.len(), 3, "at most max_entries answers are kept");
+        c.slot(key(1));
+        assert_eq!(c.misses(), 10, "the oldest answer was evicted");
+    }
+
+    #[test]
+    fn answers_expire_after_the_ttl() {
+        let c = FetchCache::new(Some(Duration::from_millis(20)), 16, usize::MAX);
+        let a = c.slot(key(1));
+        std::thread::sleep(Duration::from_millis(40));
+        let b = c.slot(key(1));
+        assert!(!Arc::ptr_eq(&a, &b), "an expired answer is fetched again");
+        assert_eq!((c.hits(), c.misses()), (0, 2));
+    }
+
+    #[test]
+    fn bodies_are_bounded_in_bytes() {
+        let c = FetchCache::new(None, 100, 1000);
+        for i in 0..5 {
+            let s = c.slot(key(i));
+            let _ = s.set(Ok(vec![0u8; 400]));
+        }
+        // A new miss evicts the oldest bodies until 1000 bytes are left.
+        c.slot(key(99));
+        let bytes: usize = c
+            .lock()
+            .values()
+            .map(|e| match e.slot.get() {
+                Some(Ok(b)) => b.len(),
+                _ => 0,
+            })
+            .sum();
+        assert!(bytes <= 1000, "{bytes} bytes held");
+        assert!(c.len() >= 2);
+    }
 }
