@@ -4,7 +4,8 @@
 #
 # The tests use openssl (interop servers), tmux and python3 (the TUI driven
 # in a real terminal) and python3's aiosmtpd (a real mail server for
-# STARTTLS). On Debian/Ubuntu as root they are installed with apt-get;
+# STARTTLS), and Prometheus with promtool (the exporter scraped by a real
+# Prometheus; its rules checked and unit-tested). On Debian/Ubuntu as root they are installed with apt-get;
 # otherwise the script names what is missing and how to install it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+{ command -v prometheus && command -v promtool; } >/dev/null 2>&1 || need+=(prometheus)
 # Debian's python3 must see aiosmtpd (the test tries python3 on PATH, then
 # /usr/bin/python3).
 python3 -c 'import aiosmtpd' 2>/dev/null || /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null \

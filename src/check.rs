@@ -114,6 +114,7 @@ impl Printer {
             }
             Format::Json => indent(&report::json_pretty(r), 4),
             Format::Text => crate::report::text::render(r, self.color),
+            Format::Csv => csv_row(r),
         };
         self.pending.insert(i, text);
         while let Some(t) = self.pending.remove(&self.next) {
@@ -130,6 +131,8 @@ impl Printer {
                 "{\n  \"version\": 1,\n  \"results\": [\n"
             };
             let _ = write!(self.out, "{sep}{t}");
+        } else if self.format == Format::Csv && !self.started {
+            let _ = write!(self.out, "{}{t}", csv_record(&CSV_HEADER));
         } else {
             let _ = write!(self.out, "{t}");
         }
@@ -153,6 +156,9 @@ impl Printer {
             Format::Json => {
                 let _ = writeln!(out, "{{\n  \"version\": 1,\n  \"results\": []\n}}");
             }
+            Format::Csv if !self.started => {
+                let _ = write!(out, "{}", csv_record(&CSV_HEADER));
+            }
             Format::Text if self.tally.total() > 1 => {
                 let _ = writeln!(out, "{}", crate::report::text::summary_of(&counts));
             }
@@ -166,6 +172,75 @@ impl Printer {
         };
         worst.exit_code()
     }
+}
+
+/// The columns of `--format csv`.
+const CSV_HEADER: [&str; 14] = [
+    "target",
+    "address",
+    "status",
+    "subject",
+    "sans",
+    "issuer",
+    "not_before",
+    "not_after",
+    "days_left",
+    "key",
+    "signature",
+    "serial",
+    "sha256",
+    "findings",
+];
+
+/// One CSV record (RFC 4180 quoting, CRLF-free: `\n` line ends).
+fn csv_record<S: AsRef<[u8]>>(fields: &[S]) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let _ = w.write_record(fields);
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// A report as an inventory row: the leaf's facts (empty without one),
+/// SANs and finding codes space-separated.
+fn csv_row(r: &Report) -> String {
+    let address = r.address.map(|a| a.ip().to_string()).unwrap_or_default();
+    let codes: Vec<&str> = r.findings.iter().map(|f| f.code.as_str()).collect();
+    let leaf = r.chain.first().map(|e| e.info.as_ref());
+    let cert = |f: &dyn Fn(&crate::x509::cert::CertInfo) -> String| leaf.map(f).unwrap_or_default();
+    let fields = [
+        r.label.clone(),
+        address,
+        r.status.as_str().to_string(),
+        cert(&|c| c.subject.clone()),
+        cert(&|c| {
+            c.sans
+                .iter()
+                .map(|s| s.display())
+                .collect::<Vec<_>>()
+                .join(" ")
+        }),
+        cert(&|c| c.issuer.clone()),
+        cert(&|c| report::rfc3339(c.not_before)),
+        cert(&|c| report::rfc3339(c.not_after)),
+        cert(&|c| c.days_left(r.evaluated_at).to_string()),
+        cert(&|c| {
+            let mut k = c.key.type_str().to_string();
+            if let Some(curve) = &c.key.curve {
+                k.push(' ');
+                k.push_str(curve);
+            } else if let Some(bits) = c.key.bits {
+                k.push_str(&format!(" {bits}"));
+            }
+            k
+        }),
+        cert(&|c| c.signature_algorithm.clone()),
+        cert(&|c| c.serial.clone()),
+        cert(&|c| c.sha256.clone()),
+        codes.join(" "),
+    ];
+    csv_record(&fields)
 }
 
 fn indent(s: &str, n: usize) -> String {

@@ -78,6 +78,10 @@ pub enum Format {
     Json,
     /// One JSON result per line, printed as each target finishes.
     Jsonl,
+    /// Inventory: a header and one row per target (RFC 4180): target,
+    /// address, status, the leaf's subject, SANs, issuer, dates, key,
+    /// signature, serial, SHA-256 and the finding codes.
+    Csv,
 }
 
 /// Options shared by the TUI and `check`.

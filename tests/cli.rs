@@ -1074,3 +1074,114 @@ async fn logs_reach_stderr_only_when_asked() {
     assert!(!env.stderr.contains("handshake done"), "info hides debug");
     lab.shutdown();
 }
+
+/// `--format csv` is an inventory that any CSV reader gets back exactly:
+/// parsed here by Python's csv module (not the writer's crate), with a
+/// server whose subject holds commas, quotes, a newline and an escape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_rows_round_trip_through_a_csv_parser() {
+    let lab = common::start_lab().await;
+    let dir = tempfile::tempdir().unwrap();
+    // A self-signed certificate with hostile subject text.
+    let hostile_cn = "evil, \"quoted\"\n=cmd|' \u{1b}[31m red";
+    let mut p = rcgen::CertificateParams::new(vec!["hostile.test".to_string()]).unwrap();
+    p.distinguished_name
+        .push(rcgen::DnType::CommonName, hostile_cn);
+    p.distinguished_name
+        .push(rcgen::DnType::OrganizationName, "a,b;\"c\"");
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = p.self_signed(&key).unwrap();
+    std::fs::write(dir.path().join("c.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.path().join("k.pem"), key.serialize_pem()).unwrap();
+    let server = common::s_server(dir.path(), "hostile", &["-cert", "c.pem", "-key", "k.pem"]);
+    let hostile = format!("hostile.test:{}", server.port);
+
+    let mut args = check_args(&lab, &["good", "closed"], true, &[]);
+    args.push(s(&hostile));
+    args.push(s("--resolve"));
+    args.push(format!("{hostile}:127.0.0.1"));
+    let mut csv_args = args.clone();
+    csv_args.extend([s("--format"), s("csv")]);
+    let csv_run = run(csv_args).await;
+    csv_run.assert_no_panic();
+    assert_eq!(csv_run.code, Some(3), "{}", csv_run.stderr);
+    let mut json_args = args;
+    json_args.push(s("--json"));
+    let json = run(json_args).await.results();
+
+    let file = dir.path().join("out.csv");
+    std::fs::write(&file, &csv_run.stdout).unwrap();
+    let mut cmd = std::process::Command::new("python3");
+    cmd.args([
+        "-c",
+        "import csv, json, sys; json.dump(list(csv.reader(open(sys.argv[1], newline=''))), sys.stdout)",
+    ])
+    .arg(&file);
+    let o = common::run_bounded(cmd, "python3 csv reader", Duration::from_secs(30));
+    assert_eq!(o.code, Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows: Vec<Vec<String>> = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        rows[0],
+        [
+            "target",
+            "address",
+            "status",
+            "subject",
+            "sans",
+            "issuer",
+            "not_before",
+            "not_after",
+            "days_left",
+            "key",
+            "signature",
+            "serial",
+            "sha256",
+            "findings"
+        ]
+    );
+    assert_eq!(rows.len(), 4, "a header and a row per target: {rows:?}");
+    for (row, r) in rows[1..].iter().zip(&json) {
+        assert_eq!(row.len(), 14, "{row:?}");
+        assert_eq!(row[0], r["target"].as_str().unwrap());
+        assert_eq!(row[2], r["status"].as_str().unwrap());
+        let codes: Vec<String> = codes(r);
+        assert_eq!(row[13], codes.join(" "));
+        match r["chain"].get(0) {
+            None => assert!(row[3..13].iter().all(String::is_empty), "{row:?}"),
+            Some(leaf) => {
+                assert_eq!(row[1], r["address"].as_str().unwrap());
+                assert_eq!(row[3], leaf["subject"].as_str().unwrap());
+                assert_eq!(row[5], leaf["issuer"].as_str().unwrap());
+                assert_eq!(row[6], leaf["not_before"].as_str().unwrap());
+                assert_eq!(row[7], leaf["not_after"].as_str().unwrap());
+                assert_eq!(row[8], leaf["days_left"].to_string());
+                assert_eq!(row[11], leaf["serial"].as_str().unwrap());
+                assert_eq!(row[12], leaf["sha256"].as_str().unwrap());
+                let sans: Vec<&str> = leaf["sans"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.as_str().unwrap())
+                    .collect();
+                assert_eq!(row[4], sans.join(" "));
+            }
+        }
+    }
+    let hostile_row = rows
+        .iter()
+        .find(|r| r[0] == hostile)
+        .expect("the hostile row");
+    // RFC 4514 escaping in the subject, then CSV quoting around it: both
+    // survive, and the commas and quotes did not split the field.
+    assert!(
+        hostile_row[3].starts_with("CN=evil\\, \\\"quoted\\\""),
+        "{hostile_row:?}"
+    );
+    assert!(hostile_row[3].contains("O=a\\,b"), "{hostile_row:?}");
+    assert!(
+        !csv_run.stdout.contains('\u{1b}'),
+        "no raw escape reaches the output"
+    );
+    assert!(hostile_row[13].contains("self-signed"), "{hostile_row:?}");
+    lab.shutdown();
+}

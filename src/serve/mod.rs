@@ -340,7 +340,7 @@ async fn probe(
         return text(
             StatusCode::BAD_REQUEST,
             format!(
-                "unknown module {}: the config defines {}",
+                "unknown module {:?}: the config defines {}",
                 echo(&module_name),
                 names.join(", ")
             ),
