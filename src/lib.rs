@@ -3,7 +3,7 @@
 //! # Layout: wings, arrows one way
 //!
 //! ```text
-//! main.rs ─► cli (clap) ─► Config ─► a mode: check · inspect · lab · tui
+//! main.rs ─► cli (clap) ─► Config ─► a mode: check · inspect · lab · tui · serve
 //!                                        │
 //!                                     run (the one runner: bounded concurrency,
 //!                                        │  cancellation, results as a stream)
@@ -27,7 +27,8 @@
 //!    import each other, directly or through others: no cycle.
 //! 2. The engine (`config`, `target`, `util`, `x509`, `report`, `probe`,
 //!    `fetch`, `diagnose`, `run`) never imports a mode (`check`, `inspect`,
-//!    `lab`, `tui`), `cli`, clap, ratatui, crossterm or arboard. It receives
+//!    `lab`, `tui`, `serve`), `cli`, clap, ratatui, crossterm, arboard or
+//!    axum. It receives
 //!    a [`config`] value, never the command line.
 //! 3. `diagnose` does no I/O and reads no clock: the instant is passed in,
 //!    so every rule is a table test. (`x509` reads clock-free too; its only

@@ -12,7 +12,8 @@ const ENGINE: &[&str] = &[
     "config", "target", "util", "x509", "report", "probe", "fetch", "diagnose", "run",
 ];
 const MODES: &[&str] = &["check", "inspect", "lab", "tui", "serve", "cli"];
-const TERMINAL_CRATES: &[&str] = &["clap::", "ratatui::", "crossterm::", "arboard::"];
+/// Crates of the front ends (terminal, command line, HTTP server): modes only.
+const TERMINAL_CRATES: &[&str] = &["clap::", "ratatui::", "crossterm::", "arboard::", "axum::"];
 
 fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).expect("read src") {
