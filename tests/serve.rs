@@ -418,6 +418,36 @@ async fn bad_requests_get_one_line_naming_them() {
         "{:?}",
         a.body
     );
+    // Garbage, an oversized header and a client that never finishes its
+    // request: each gets an error or is cut off, and nobody else waits.
+    let mut idle = tokio::net::TcpStream::connect(("127.0.0.1", d.port))
+        .await
+        .unwrap();
+    idle.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    for raw in [
+        b"\x16\x03\x01\x00\x05hello\r\n\r\n".to_vec(),
+        format!(
+            "GET / HTTP/1.1\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(100_000)
+        )
+        .into_bytes(),
+    ] {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", d.port))
+            .await
+            .unwrap();
+        let _ = s.write_all(&raw).await;
+        let mut buf = Vec::new();
+        let _ = tokio::time::timeout(HTTP_LIMIT, s.read_to_end(&mut buf))
+            .await
+            .expect("a bad request is answered or closed at once");
+        let head = String::from_utf8_lossy(&buf);
+        assert!(
+            head.is_empty() || head.starts_with("HTTP/1.1 4"),
+            "{head:?}"
+        );
+    }
     // The exporter counted them, and still answers.
     let m = get(d.port, "/metrics", &[]).await;
     let s = samples(&m.body);
@@ -428,6 +458,7 @@ async fn bad_requests_get_one_line_naming_them() {
         .value;
     assert_eq!(forbidden, 2.0);
     assert!(d.stderr().find("panicked").is_none(), "{}", d.stderr());
+    drop(idle);
     lab.shutdown();
 }
 

@@ -50,9 +50,11 @@ networks = ["192.0.2.0/24", "2001:db8::/32"]  # IP targets in these networks
 starttls = "smtp"             # smtp, imap, pop3, ftp, xmpp, ldap, postgres or mysql
 timeout = 5
 
+# Servers of a private CA: trust only its root (uncomment with your file).
 [module.internal]
-trust-store = "none"
-ca-file = "corp-root.pem"
+no-revocation = true
+# trust-store = "none"
+# ca-file = "corp-root.pem"
 # sni = "portal.example.test" # the name to send and verify (default: the target's host)
 "#;
 
@@ -379,6 +381,19 @@ mod tests {
         );
         assert!(c.allow.allows(&Host::parse("x.lab.test").unwrap()));
         assert!(c.allow.allows(&Host::parse("127.0.0.9").unwrap()));
+    }
+
+    #[test]
+    fn the_example_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("serve.toml");
+        std::fs::write(&p, EXAMPLE).unwrap();
+        let c = load(Some(&p), &args(), &[]).unwrap();
+        let names: Vec<&str> = c.modules.keys().map(String::as_str).collect();
+        assert_eq!(names, ["default", "internal", "smtp"]);
+        assert!(!c.modules["internal"].opts.enrich.revocation);
+        assert!(c.allow.allows(&Host::parse("www.example.com").unwrap()));
+        assert!(c.allow.allows(&Host::parse("192.0.2.9").unwrap()));
     }
 
     #[test]

@@ -572,14 +572,67 @@ pub async fn run(args: ServeArgs) -> Result<i32, String> {
         .is_some()
         .then(|| tokio::spawn(watch(server.clone())));
     let app = server.clone().router();
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    serve_connections(listener, app, shutdown_signal()).await;
     if let Some(w) = watcher {
         w.abort();
     }
-    result.map_err(|e| format!("the server stopped: {e}"))?;
     Ok(0)
+}
+
+/// At most this many client connections at once; more are closed at once.
+const MAX_CONNECTIONS: usize = 1024;
+/// A client must send a request's headers within this (idle keep-alive
+/// connections are closed after it too).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a graceful shutdown waits for answers in progress.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Accept and serve HTTP/1.1 connections until `stop` completes, then let
+/// the requests in progress finish (for at most [`DRAIN`]).
+pub async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
+    let conns = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let graceful = GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let (stream, _peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, go on.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let Ok(permit) = conns.clone().try_acquire_owned() else {
+            tracing::warn!("too many connections; closing a new one");
+            continue;
+        };
+        let svc = TowerToHyperService::new(app.clone());
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .max_header_size(16 * 1024)
+            .serve_connection(TokioIo::new(stream), svc);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+            drop(permit);
+        });
+    }
+    let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
 }
 
 async fn shutdown_signal() {
