@@ -97,9 +97,26 @@ pub struct ProbeArgs {
     /// Read targets with per-target options from a TOML hosts file (see `certscope example-hosts`).
     #[arg(long, value_name = "FILE")]
     pub hosts_file: Option<PathBuf>,
-    /// Connect to ADDR for HOST:PORT (curl's syntax; repeatable), e.g. a.test:443:127.0.0.1.
-    #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = parse_resolve)]
+    /// Connect to ADDR for HOST:PORT (curl's syntax; repeatable), e.g.
+    /// a.test:443:127.0.0.1; a list (a.test:443:192.0.2.1,192.0.2.2) probes each.
+    #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR]", value_parser = parse_resolve)]
     pub resolve: Vec<ResolveRule>,
+    /// Probe only the first address that connects, not every address the
+    /// name resolves to (faster for huge fleets; misses a stale node).
+    #[arg(long)]
+    pub first_address_only: bool,
+    /// Also probe without SNI and say when the server's default
+    /// certificate differs or the handshake fails (old clients see that).
+    #[arg(long)]
+    pub compare_no_sni: bool,
+    /// The certificate file the server should present (e.g. the deployed
+    /// fullchain.pem): says when the server serves another one, and which
+    /// is newer (not reloaded, or a missed copy).
+    #[arg(long, value_name = "FILE")]
+    pub expect_cert: Option<PathBuf>,
+    /// The private key the served certificate should match (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub expect_key: Option<PathBuf>,
     /// Extra trust anchors (PEM), added to the base store (repeatable).
     #[arg(long, value_name = "FILE")]
     pub ca_file: Vec<PathBuf>,
@@ -234,10 +251,21 @@ pub fn config(raw_targets: &[String], args: &ProbeArgs) -> Result<Config, InputE
     };
     let mut targets = Vec::with_capacity(raw_targets.len());
     let default_port = args.starttls.map(|p| p.default_port()).unwrap_or(443);
+    // The deployed files must be readable now; they are read again at each
+    // probe (a watch sees a renewal).
+    if let Some(p) = &args.expect_key {
+        crate::probe::file::load_key(p).map_err(|e| InputError(format!("--expect-key: {e}")))?;
+    }
     for raw in raw_targets {
         let mut t = Target::parse(raw, default_port).map_err(InputError)?;
         t.sni = sni.clone();
         t.starttls = args.starttls;
+        t.expect_cert = args.expect_cert.clone();
+        t.expect_key = args.expect_key.clone();
+        if let Some(p) = &args.expect_cert {
+            crate::probe::file::load_leaf(p, &t)
+                .map_err(|e| InputError(format!("--expect-cert: {e}")))?;
+        }
         ResolveRule::apply(&args.resolve, &mut t);
         targets.push(t);
     }
@@ -271,6 +299,9 @@ pub fn config(raw_targets: &[String], args: &ProbeArgs) -> Result<Config, InputE
         trust_for,
         probe: ProbeOptions {
             timeout: Duration::from_secs_f64(args.timeout),
+            every_address: !args.first_address_only,
+            compare_no_sni: args.compare_no_sni,
+            send_sni: true,
         },
         diagnose: DiagnoseOptions {
             warn_days: args.warn_days,
@@ -301,6 +332,10 @@ pub fn demo_probe_args() -> ProbeArgs {
         no_revocation: false,
         no_aia: false,
         resolve: Vec::new(),
+        first_address_only: false,
+        compare_no_sni: false,
+        expect_cert: None,
+        expect_key: None,
         ca_file: Vec::new(),
         trust_store: StoreKind::Mozilla,
         timeout: 3.0,

@@ -23,7 +23,7 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::diagnose::{DiagnoseOptions, diagnose_chain};
 use crate::fetch::{EnrichOptions, FetchCache, enrich_chain};
-use crate::probe::{ProbeOptions, probe};
+use crate::probe::{ProbeOptions, probe_at};
 use crate::report::Report;
 use crate::report::observation::Observation;
 use crate::target::Target;
@@ -92,6 +92,8 @@ impl Engine {
     }
 
     /// [`Engine::check`] with other options than the configuration's.
+    /// A name with several addresses is probed on each (unless
+    /// `every_address` is off) and the reports merged.
     pub async fn check_with(
         &self,
         target: &Target,
@@ -100,9 +102,27 @@ impl Engine {
     ) -> Report {
         let span = tracing::info_span!("check", target = %target.host_port());
         async {
-            let (obs, mut chain) = self.observe_with(target, trust, opts).await;
-            let now = opts.at.unwrap_or(obs.started_at);
-            let report = diagnose_chain(&obs, &mut chain, trust, now, &opts.diagnose);
+            let report = if opts.probe.every_address {
+                match crate::probe::addresses(target, &opts.probe).await {
+                    Ok(addrs) if addrs.len() > 1 => {
+                        let each = addrs.iter().map(|a| {
+                            self.check_at(target, trust, opts, Some(std::slice::from_ref(a)))
+                        });
+                        let mut reports = futures_util::future::join_all(each).await;
+                        let first = reports.remove(0);
+                        crate::diagnose::endpoints::merge(first, reports)
+                    }
+                    Ok(addrs) => self.check_at(target, trust, opts, Some(&addrs)).await,
+                    Err(f) => {
+                        let started = crate::report::time::now_unix();
+                        let obs = crate::probe::failed(target, f, started, Default::default());
+                        let now = opts.at.unwrap_or(started);
+                        crate::diagnose::diagnose(&obs, trust, now, &opts.diagnose)
+                    }
+                }
+            } else {
+                self.check_at(target, trust, opts, None).await
+            };
             tracing::info!(
                 status = ?report.status,
                 findings = report.findings.len(),
@@ -113,6 +133,19 @@ impl Engine {
         }
         .instrument(span)
         .await
+    }
+
+    /// Probe `target` at `addrs` (resolving when `None`) and diagnose.
+    async fn check_at(
+        &self,
+        target: &Target,
+        trust: &TrustStore,
+        opts: &CheckOptions,
+        addrs: Option<&[std::net::SocketAddr]>,
+    ) -> Report {
+        let (obs, mut chain) = self.observe_with(target, trust, opts, addrs).await;
+        let now = opts.at.unwrap_or(obs.started_at);
+        diagnose_chain(&obs, &mut chain, trust, now, &opts.diagnose)
     }
 
     /// [`Engine::check_with`], but never past `deadline`: a probe still
@@ -146,6 +179,7 @@ impl Engine {
                         ),
                         alert: None,
                         peer_said: None,
+                        local: false,
                     }),
                     timings: Default::default(),
                     started_at: started,
@@ -153,6 +187,8 @@ impl Engine {
                     fetches: Vec::new(),
                     revocation_checked: false,
                     staple_checked: None,
+                    deployed: None,
+                    no_sni: None,
                 };
                 let now = opts.at.unwrap_or(started);
                 let mut r = crate::diagnose::diagnose(&obs, trust, now, &opts.diagnose);
@@ -183,7 +219,7 @@ impl Engine {
 
     /// Probe and fetch, keeping the parsed chain for the diagnosis.
     pub async fn observe(&self, target: &Target, trust: &TrustStore) -> (Observation, Chain) {
-        self.observe_with(target, trust, &self.opts).await
+        self.observe_with(target, trust, &self.opts, None).await
     }
 
     async fn observe_with(
@@ -191,8 +227,25 @@ impl Engine {
         target: &Target,
         trust: &TrustStore,
         opts: &CheckOptions,
+        addrs: Option<&[std::net::SocketAddr]>,
     ) -> (Observation, Chain) {
-        let mut obs = probe(target, &opts.probe).await;
+        let mut obs = probe_at(target, addrs, &opts.probe).await;
+        obs.deployed = crate::probe::file::read_deployed(target);
+        // The same address again, without SNI (only when SNI is sent at all).
+        if opts.probe.compare_no_sni
+            && obs.error.is_none()
+            && target.verify_name().parse::<std::net::IpAddr>().is_err()
+            && let Some(a) = obs.address
+        {
+            let mut o = opts.probe.clone();
+            o.send_sni = false;
+            o.compare_no_sni = false;
+            let other = probe_at(target, Some(&[a]), &o).await;
+            obs.no_sni = Some(crate::report::observation::NoSni {
+                leaf: other.chain.first().cloned(),
+                error: other.error,
+            });
+        }
         let mut chain = Chain::parse_with(&obs.chain, Some(&self.issuers));
         if chain.leaf_parsed {
             // Verify the presented path first, at the diagnosis' instant, so

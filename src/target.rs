@@ -94,12 +94,18 @@ pub struct Target {
     pub port: u16,
     /// Server name to send and verify (`--sni`); `None` = the host.
     pub sni: Option<String>,
-    /// Address to connect to instead of resolving (`--resolve`).
-    pub connect_addr: Option<IpAddr>,
+    /// Addresses to connect to instead of resolving (`--resolve`); each
+    /// is probed (unless only the first is asked for).
+    pub connect_addrs: Vec<IpAddr>,
     /// STARTTLS protocol, when the connection starts in plaintext.
     pub starttls: Option<crate::target::Proto>,
     /// Free-form labels from a hosts file (empty otherwise).
     pub labels: Vec<String>,
+    /// The deployed certificate file the server should present
+    /// (`--expect-cert`, the hosts file's `expect-cert`).
+    pub expect_cert: Option<std::path::PathBuf>,
+    /// The deployed private key the served leaf should match.
+    pub expect_key: Option<std::path::PathBuf>,
 }
 
 impl Target {
@@ -148,7 +154,9 @@ impl Target {
             host,
             port,
             sni: None,
-            connect_addr: None,
+            connect_addrs: Vec::new(),
+            expect_cert: None,
+            expect_key: None,
             starttls: None,
             labels: Vec::new(),
         })
@@ -209,19 +217,53 @@ fn parse_port(p: &str) -> Result<u16, String> {
     }
 }
 
-/// One `--resolve HOST:PORT:ADDR` rule (curl's syntax).
+/// At most this many addresses in one `--resolve` rule.
+pub const MAX_RESOLVE_ADDRS: usize = 16;
+
+/// One `--resolve HOST:PORT:ADDR[,ADDR...]` rule (curl's syntax).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolveRule {
     pub host: Host,
     pub port: u16,
-    pub addr: IpAddr,
+    pub addrs: Vec<IpAddr>,
+}
+
+/// Parse a list of IP addresses (`a,b`, IPv6 optionally in brackets), as
+/// `--resolve` and the hosts file's `resolve` take it; the error names
+/// the bad element.
+pub fn parse_addr_list(s: &str) -> Result<Vec<IpAddr>, String> {
+    let mut out: Vec<IpAddr> = Vec::new();
+    for part in s.split(',') {
+        let p = part.trim();
+        if p.is_empty() {
+            return Err("an address in the list is empty".into());
+        }
+        let t = p
+            .strip_prefix('[')
+            .and_then(|a| a.strip_suffix(']'))
+            .unwrap_or(p);
+        let ip = t.parse::<IpAddr>().map_err(|_| {
+            format!(
+                "{:?} is not an IP address",
+                crate::util::sanitize::for_terminal(&p.chars().take(64).collect::<String>())
+            )
+        })?;
+        if !out.contains(&ip) {
+            out.push(ip);
+        }
+        if out.len() > MAX_RESOLVE_ADDRS {
+            return Err(format!("more than {MAX_RESOLVE_ADDRS} addresses"));
+        }
+    }
+    Ok(out)
 }
 
 impl ResolveRule {
     pub fn parse(s: &str) -> Result<ResolveRule, String> {
-        let shown = crate::util::sanitize::for_terminal(s);
-        let bad =
-            |why: &str| format!("invalid --resolve {shown:?}: {why} (expected HOST:PORT:ADDR)");
+        let shown = crate::util::sanitize::for_terminal(&s.chars().take(200).collect::<String>());
+        let bad = |why: &str| {
+            format!("invalid --resolve {shown:?}: {why} (expected HOST:PORT:ADDR[,ADDR...])")
+        };
         let (host_s, rest) = if s.starts_with('[') {
             let close = s.find(']').ok_or_else(|| bad("missing ']'"))?;
             let r = s[close + 1..]
@@ -235,20 +277,14 @@ impl ResolveRule {
         let (port_s, addr_s) = rest.split_once(':').ok_or_else(|| bad("missing ':ADDR'"))?;
         let host = Host::parse(host_s).map_err(|e| bad(&e))?;
         let port = parse_port(port_s).map_err(|e| bad(&e))?;
-        let addr_t = addr_s
-            .strip_prefix('[')
-            .and_then(|a| a.strip_suffix(']'))
-            .unwrap_or(addr_s);
-        let addr = addr_t
-            .parse::<IpAddr>()
-            .map_err(|_| bad("ADDR is not an IP address"))?;
-        Ok(ResolveRule { host, port, addr })
+        let addrs = parse_addr_list(addr_s).map_err(|e| bad(&e))?;
+        Ok(ResolveRule { host, port, addrs })
     }
 
     /// Apply the matching rule, if any, to a target.
     pub fn apply(rules: &[ResolveRule], t: &mut Target) {
         if let Some(r) = rules.iter().find(|r| r.host == t.host && r.port == t.port) {
-            t.connect_addr = Some(r.addr);
+            t.connect_addrs = r.addrs.clone();
         }
     }
 }
@@ -387,11 +423,11 @@ mod tests {
     #[test]
     fn resolve_rules() {
         let r = ResolveRule::parse("a.test:443:127.0.0.1").unwrap();
-        assert_eq!(r.addr, LOOPBACK);
+        assert_eq!(r.addrs, vec![LOOPBACK]);
         let r = ResolveRule::parse("a.test:443:[::1]").unwrap();
-        assert_eq!(r.addr, "::1".parse::<IpAddr>().unwrap());
+        assert_eq!(r.addrs, vec!["::1".parse::<IpAddr>().unwrap()]);
         let r = ResolveRule::parse("a.test:443:::1").unwrap();
-        assert_eq!(r.addr, "::1".parse::<IpAddr>().unwrap());
+        assert_eq!(r.addrs, vec!["::1".parse::<IpAddr>().unwrap()]);
         for bad in [
             "a.test",
             "a.test:443",
@@ -404,6 +440,29 @@ mod tests {
         }
         let mut t = Target::parse("a.test:443", 443).unwrap();
         ResolveRule::apply(&[r], &mut t);
-        assert_eq!(t.connect_addr, Some("::1".parse().unwrap()));
+        assert_eq!(t.connect_addrs, vec!["::1".parse::<IpAddr>().unwrap()]);
+    }
+
+    #[test]
+    fn resolve_takes_a_list() {
+        let r = ResolveRule::parse("a.test:443:127.0.0.1,127.0.0.2,[::1]").unwrap();
+        let want: Vec<IpAddr> = ["127.0.0.1", "127.0.0.2", "::1"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        assert_eq!(r.addrs, want);
+        let r = ResolveRule::parse("a.test:443:127.0.0.1,127.0.0.1").unwrap();
+        assert_eq!(r.addrs.len(), 1, "duplicates are dropped");
+        for (bad, says) in [
+            ("a.test:443:127.0.0.1,", "empty"),
+            ("a.test:443:,127.0.0.1", "empty"),
+            ("a.test:443:127.0.0.1,nope", "\"nope\" is not an IP address"),
+        ] {
+            let e = ResolveRule::parse(bad).unwrap_err();
+            assert!(e.contains(says) && e.contains("--resolve"), "{bad}: {e}");
+        }
+        let many: Vec<String> = (1..=17).map(|i| format!("127.0.0.{i}")).collect();
+        let e = ResolveRule::parse(&format!("a.test:443:{}", many.join(","))).unwrap_err();
+        assert!(e.contains("more than 16"), "{e}");
     }
 }

@@ -130,6 +130,8 @@ pub fn observation(target: &str, chain: Vec<Vec<u8>>, now: i64) -> Observation {
         fetches: Vec::new(),
         revocation_checked: false,
         staple_checked: None,
+        deployed: None,
+        no_sni: None,
     }
 }
 
@@ -143,6 +145,7 @@ pub fn connection_failure(target: &str, code: ConnCode, message: &str, now: i64)
         message: message.into(),
         alert: None,
         peer_said: None,
+        local: false,
     });
     diagnose(
         &obs,

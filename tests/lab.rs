@@ -177,9 +177,7 @@ async fn check(lab: &Lab, id: &str, trust: &TrustStore) -> Report {
             &mut target,
         );
     }
-    let opts = ProbeOptions {
-        timeout: Duration::from_millis(1500),
-    };
+    let opts = ProbeOptions::with_timeout(Duration::from_millis(1500));
     let enrich_opts = EnrichOptions {
         timeout: Duration::from_millis(1500),
         ..EnrichOptions::default()

@@ -53,7 +53,7 @@ async fn check_with(
 ) -> (Report, Observation, Duration) {
     let target = target(lab, id);
     tokio::time::timeout(Duration::from_secs(10), async {
-        let mut obs = probe(&target, &ProbeOptions { timeout: TIMEOUT }).await;
+        let mut obs = probe(&target, &ProbeOptions::with_timeout(TIMEOUT)).await;
         let start = Instant::now();
         enrich(&mut obs, trust, opts, &FetchCache::default()).await;
         let took = start.elapsed();

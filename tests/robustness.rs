@@ -71,9 +71,7 @@ async fn random_server_bytes_never_panic_or_hang() {
         }
     });
     let trust = TrustStore::default();
-    let opts = ProbeOptions {
-        timeout: Duration::from_millis(800),
-    };
+    let opts = ProbeOptions::with_timeout(Duration::from_millis(800));
     for i in 0..count {
         let target = Target::parse(&format!("127.0.0.1:{port}"), 443).expect("target");
         let obs = tokio::time::timeout(Duration::from_secs(10), probe(&target, &opts))

@@ -369,9 +369,9 @@ async fn run(
 
 async fn probe_with(server: &Server, proto: Proto, timeout: Duration) -> Observation {
     let mut t = Target::parse(&format!("{NAME}:{}", server.addr.port()), 443).expect("target");
-    t.connect_addr = Some(LOOPBACK);
+    t.connect_addrs = vec![LOOPBACK];
     t.starttls = Some(proto);
-    let opts = ProbeOptions { timeout };
+    let opts = ProbeOptions::with_timeout(timeout);
     tokio::time::timeout(PROBE_DEADLINE, probe(&t, &opts))
         .await
         .expect("the probe finishes within its deadline")

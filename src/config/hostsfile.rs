@@ -54,7 +54,9 @@ labels = ["mail", "prod"]    # free-form; shown as "labels" in JSON output
 [[target]]
 host = "intranet.example.test:8443"
 sni = "portal.example.test"  # the name to send (SNI) and verify (default: the host)
-resolve = "192.0.2.10"       # connect to this address instead of resolving the host (like --resolve)
+resolve = "192.0.2.10"       # connect to this address (or "a,b": each is probed) instead of resolving the host (like --resolve)
+# expect-cert = "/etc/ssl/portal/fullchain.pem"  # the deployed certificate: is it the one served? (like --expect-cert)
+# expect-key = "/etc/ssl/portal/privkey.pem"     # the deployed key: does it match the served certificate?
 # ca-file = "corp-root.pem"  # extra trust anchors (PEM) for this target only; a file or a list
 labels = ["internal"]
 "#;
@@ -622,7 +624,7 @@ impl Defaults {
         t.starttls = starttls;
         t.sni = rt.sni.map(|s| s.0).or_else(|| inherit.sni.clone());
         match rt.resolve {
-            Some(addr) => t.connect_addr = Some(addr.0),
+            Some(addrs) => t.connect_addrs = addrs.0,
             None => ResolveRule::apply(inherit.resolve, &mut t),
         }
         let mut labels = self.labels.clone();
@@ -632,6 +634,8 @@ impl Defaults {
             }
         }
         t.labels = labels;
+        t.expect_cert = rt.expect_cert.as_deref().map(|p| local_path(base_dir, p));
+        t.expect_key = rt.expect_key.as_deref().map(|p| local_path(base_dir, p));
         let mut ca_files = self.ca_files.clone();
         if let Some(ca) = &rt.ca_file {
             let line = at(ca.span());
@@ -647,14 +651,20 @@ impl Defaults {
     }
 }
 
-fn push_ca(out: &mut Vec<CaFile>, base_dir: &Path, p: &str, line: usize) {
-    let path = match p.strip_prefix("~/") {
+/// A path from the file: `~/` is the home directory, a relative path is
+/// relative to the file's directory.
+fn local_path(base_dir: &Path, p: &str) -> PathBuf {
+    match p.strip_prefix("~/") {
         Some(rest) => match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
             Some(home) => PathBuf::from(home).join(rest),
             None => base_dir.join(p),
         },
         None => base_dir.join(p),
-    };
+    }
+}
+
+fn push_ca(out: &mut Vec<CaFile>, base_dir: &Path, p: &str, line: usize) {
+    let path = local_path(base_dir, p);
     if !out.iter().any(|c| c.path == path) {
         out.push(CaFile { path, line });
     }
@@ -722,6 +732,10 @@ struct RawTarget {
     ca_file: Option<Spanned<Paths>>,
     resolve: Option<Addr>,
     labels: Option<Vec<Label>>,
+    #[serde(alias = "expect_cert")]
+    expect_cert: Option<String>,
+    #[serde(alias = "expect_key")]
+    expect_key: Option<String>,
 }
 
 /// A string, checked by `check`; its error becomes the value's error.
@@ -762,18 +776,14 @@ impl<'de> Deserialize<'de> for Starttls {
     }
 }
 
-struct Addr(IpAddr);
+struct Addr(Vec<IpAddr>);
 
 impl<'de> Deserialize<'de> for Addr {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         checked(d, |s| {
-            let t = s
-                .strip_prefix('[')
-                .and_then(|r| r.strip_suffix(']'))
-                .unwrap_or(s);
-            t.parse::<IpAddr>().map(Addr).map_err(|_| {
+            crate::target::parse_addr_list(s).map(Addr).map_err(|e| {
                 format!(
-                    "resolve {:?} is not an IP address (give the address to connect to, e.g. \"127.0.0.1\")",
+                    "resolve {:?}: {e} (give the addresses to connect to, e.g. \"127.0.0.1\" or \"192.0.2.1,192.0.2.2\")",
                     for_terminal(s)
                 )
             })
@@ -912,7 +922,10 @@ host = "plain.example.test"
         assert_eq!(a.target.host_port(), "www.example.test:443");
         assert_eq!(a.target.sni.as_deref(), Some("other.example.test"));
         assert_eq!(a.target.starttls, Some(Proto::Smtp));
-        assert_eq!(a.target.connect_addr, Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(
+            a.target.connect_addrs,
+            vec!["127.0.0.1".parse::<IpAddr>().unwrap()]
+        );
         assert_eq!(a.target.labels, ["all", "prod", "web"]);
         let paths: Vec<_> = a.ca_files.iter().map(|c| c.path.clone()).collect();
         assert_eq!(
@@ -930,7 +943,10 @@ host = "plain.example.test"
         let b = &es[1];
         assert_eq!(b.target.host_port(), "[::1]:993");
         assert_eq!(b.target.starttls, Some(Proto::Imap));
-        assert_eq!(b.target.connect_addr, Some("::1".parse().unwrap()));
+        assert_eq!(
+            b.target.connect_addrs,
+            vec!["::1".parse::<IpAddr>().unwrap()]
+        );
         assert_eq!(b.target.labels, ["all"]);
         // No port anywhere: [defaults] port.
         assert_eq!(es[2].target.port, 8443);
@@ -954,7 +970,10 @@ host = "plain.example.test"
         assert_eq!(es[0].target.sni.as_deref(), Some("cli.test"));
         assert_eq!(es[1].target.port, 25);
         assert_eq!(es[1].target.starttls, Some(Proto::Smtp));
-        assert_eq!(es[1].target.connect_addr, Some("10.0.0.1".parse().unwrap()));
+        assert_eq!(
+            es[1].target.connect_addrs,
+            vec!["10.0.0.1".parse::<IpAddr>().unwrap()]
+        );
         assert_eq!(es[2].target.port, 443);
         assert!(es.iter().all(|e| e.ca_files.is_empty()));
     }

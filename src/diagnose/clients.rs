@@ -117,6 +117,26 @@ pub fn clients(code: Code, intermediate: bool) -> Clients {
             "MOZILLA_PKIX_ERROR_CA_CERT_USED_AS_END_ENTITY",
             "nothing",
         ),
+        InconsistentEndpoints => c(
+            "depends on the address a visitor reaches: some see the site, others the problem of their node",
+            "depends on the address a visitor reaches: some see the site, others the problem of their node",
+            "depends on the address it connects to (curl and monitoring probe one address)",
+        ),
+        DiskMismatch => c(
+            "the certificate the server serves, not the deployed file",
+            "the certificate the server serves, not the deployed file",
+            "the certificate the server serves, not the deployed file",
+        ),
+        SniDefaultDiffers => c(
+            "nothing (browsers send SNI)",
+            "nothing (browsers send SNI)",
+            "the default certificate when no -servername is given; so do clients without SNI (Android 2.x, Java 6, IE on Windows XP) and some monitoring tools",
+        ),
+        SniRequired => c(
+            "nothing (browsers send SNI)",
+            "nothing (browsers send SNI)",
+            "a failed handshake without -servername; so do clients without SNI (Android 2.x, Java 6, IE on Windows XP) and monitoring tools that probe by IP",
+        ),
         KeyMismatch => c(
             "nothing (the server fails to start or fails every handshake)",
             "nothing (the server fails to start or fails every handshake)",

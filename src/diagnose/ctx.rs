@@ -54,6 +54,7 @@ impl Ctx<'_> {
             detail,
             clients: crate::diagnose::clients::clients(code, facts.intermediate),
             fix: crate::diagnose::fix::steps(code, &self.fix, facts),
+            addresses: Vec::new(),
         }
     }
 

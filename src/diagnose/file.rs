@@ -113,6 +113,7 @@ pub fn order_finding(ctx: &Ctx, file: &FileSource, sent: &SentOrder, out: &mut V
         detail,
         clients: crate::diagnose::clients::clients(Code::ChainOrder, false),
         fix,
+        addresses: Vec::new(),
     });
 }
 

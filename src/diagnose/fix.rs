@@ -175,6 +175,95 @@ fn verify(ctx: &FixContext) -> FixStep {
     FixStep::cmd(title, ctx.reproduce())
 }
 
+/// How each address of `ctx.name` presents its leaf: a loop to compare.
+pub fn endpoints_steps(ctx: &FixContext, addrs: &[String], port: u16) -> Vec<FixStep> {
+    let list: Vec<String> = addrs.iter().map(|a| quote(a)).collect();
+    vec![
+        FixStep::note(
+            "Deploy the same certificate and chain on every node behind this name, and reload each (or take the odd one out of the rotation)",
+        ),
+        FixStep::cmd(
+            "Compare what each address serves (every line must show the same fingerprint)",
+            format!(
+                "for a in {}; do printf '%s ' \"$a\"; openssl s_client -connect \"$a:{port}\"{} </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 -enddate; done",
+                list.join(" "),
+                ctx.servername()
+            ),
+        ),
+    ]
+}
+
+/// The deployed file differs from the served certificate. `disk_newer`:
+/// the file holds the newer one (the server was not reloaded); otherwise
+/// the server's is newer (the deployment missed this copy).
+pub fn disk_steps(ctx: &FixContext, file: &str, disk_newer: bool) -> Vec<FixStep> {
+    let compare = FixStep::cmd(
+        "Compare the served certificate with the file (the two fingerprints must match)",
+        format!(
+            "openssl s_client -connect {}{} </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 -enddate; openssl x509 -in {} -noout -fingerprint -sha256 -enddate",
+            quote(&ctx.connect),
+            ctx.servername(),
+            quote(file)
+        ),
+    );
+    if disk_newer {
+        vec![
+            FixStep::cmd(
+                "Reload nginx so it reads the renewed file",
+                "sudo systemctl reload nginx",
+            ),
+            FixStep::cmd("…or Apache", "sudo apachectl -k graceful"),
+            FixStep::cmd("…or HAProxy", "sudo systemctl reload haproxy"),
+            FixStep::cmd("…or Caddy", "caddy reload --config /etc/caddy/Caddyfile"),
+            FixStep::note(
+                "Make renewals reload the server: certbot renew --deploy-hook 'systemctl reload nginx'",
+            ),
+            compare,
+        ]
+    } else {
+        vec![
+            FixStep::note(format!(
+                "The server serves a newer certificate than {file}: the deployment missed this copy, or the server reads another file. Find the file in the server's configuration (ssl_certificate, SSLCertificateFile, crt) and copy the current certificate here"
+            )),
+            compare,
+        ]
+    }
+}
+
+/// The deployed key does not match the served leaf (network form).
+pub fn key_steps(ctx: &FixContext, key: &str) -> Vec<FixStep> {
+    vec![
+        FixStep::cmd(
+            "Hash the served certificate's public key and the key file's (they must match)",
+            format!(
+                "openssl s_client -connect {}{} </dev/null 2>/dev/null | openssl x509 -noout -pubkey | openssl pkey -pubin -outform DER | openssl sha256; openssl pkey -in {} -pubout -outform DER | openssl sha256",
+                quote(&ctx.connect),
+                ctx.servername(),
+                quote(key)
+            ),
+        ),
+        FixStep::note(
+            "Deploy the key that belongs to the served certificate (or the certificate that belongs to this key), then reload the server",
+        ),
+    ]
+}
+
+/// The server's answer without SNI differs from its answer with it.
+pub fn sni_steps(ctx: &FixContext) -> Vec<FixStep> {
+    vec![
+        FixStep::cmd(
+            "See what a client without SNI gets",
+            format!(
+                "openssl s_client -connect {} -noservername </dev/null 2>/dev/null | openssl x509 -noout -subject -ext subjectAltName",
+                quote(&ctx.connect)
+            ),
+        ),
+        FixStep::note(
+            "If old clients or monitoring by IP matter, make this site the server's default (nginx: listen 443 ssl default_server; Apache: its vhost first)",
+        ),
+    ]
+}
+
 /// Fix steps for a finding. `detail` carries code-specific facts, such as an
 /// AIA URL or the number of a certificate in the chain.
 pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
@@ -184,6 +273,9 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
         format!("sudo certbot renew --cert-name {}", quote(&ctx.name)),
     );
     match code {
+        InconsistentEndpoints => endpoints_steps(ctx, &[], 443),
+        DiskMismatch => disk_steps(ctx, "cert.pem", true),
+        SniDefaultDiffers | SniRequired => sni_steps(ctx),
         Expired if facts.intermediate => vec![
             FixStep::cmd("See which certificates the server sends", ctx.show_chain()),
             FixStep::note(

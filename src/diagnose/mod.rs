@@ -11,7 +11,9 @@
 //! `fetch`, `run`, a mode, clap or the terminal.
 
 pub mod clients;
+pub mod compare;
 pub mod ctx;
+pub mod endpoints;
 pub mod file;
 pub mod fix;
 pub mod revocation;
@@ -83,7 +85,13 @@ pub fn diagnose_chain(
     opts: &DiagnoseOptions,
 ) -> Report {
     let name = obs.target.verify_name();
-    let connect = match obs.target.connect_addr {
+    // The address this observation connected to, when it was given.
+    let given = obs
+        .address
+        .map(|a| a.ip())
+        .filter(|ip| obs.target.connect_addrs.contains(ip))
+        .or(obs.target.connect_addrs.first().copied());
+    let connect = match given {
         Some(ip) if ip.is_ipv6() => format!("[{ip}]:{}", obs.target.port),
         Some(ip) => format!("{ip}:{}", obs.target.port),
         None => obs.target.host_port(),
@@ -121,6 +129,7 @@ pub fn diagnose_chain(
             detail: format!("{} (step: {}).", err.message, err.step),
             clients: crate::diagnose::clients::connection_clients(code, err.step),
             fix: crate::diagnose::fix::steps(code, &fix, &Facts::default()),
+            addresses: Vec::new(),
         });
     }
 
@@ -135,6 +144,7 @@ pub fn diagnose_chain(
             detail: format!("Certificate #{i} in the order the server sent them is not a valid X.509 certificate: {e}. No client will accept it."),
             clients: crate::diagnose::clients::clients(Code::VerificationFailed, i > 0),
             fix: crate::diagnose::fix::steps(Code::VerificationFailed, &fix, &Facts::default()),
+            addresses: Vec::new(),
         });
     }
 
@@ -156,6 +166,7 @@ pub fn diagnose_chain(
         findings: Vec::new(),
         error: obs.error.clone(),
         reproduce: fix.reproduce(),
+        endpoints: Vec::new(),
     };
     if chain.certs.is_empty() || !chain.leaf_parsed {
         if obs.error.is_none() && findings.is_empty() {
@@ -167,6 +178,7 @@ pub fn diagnose_chain(
                 detail: "The handshake finished without a server certificate.".into(),
                 clients: crate::diagnose::clients::clients(Code::HandshakeFailed, false),
                 fix: crate::diagnose::fix::steps(Code::HandshakeFailed, &fix, &Facts::default()),
+                addresses: Vec::new(),
             });
         }
         report.status = status(&findings, !obs.chain.is_empty());
@@ -221,6 +233,8 @@ pub fn diagnose_chain(
     if let Some(f) = obs.origin.file() {
         file::key_finding(&ctx, f, &mut findings);
     }
+    compare::deployed_findings(&ctx, &mut findings);
+    compare::sni_findings(&ctx, &mut findings);
 
     // The chain as the report shows it: what was sent, then the store anchor.
     let mut path: Vec<usize> = ctx.walk.path.clone();
@@ -270,7 +284,7 @@ pub fn diagnose_chain(
 
 /// A report's status, decided here only: `error` when no certificate was
 /// obtained (nothing could be judged), else the worst finding's severity.
-fn status(findings: &[Finding], got_certificates: bool) -> Status {
+pub(crate) fn status(findings: &[Finding], got_certificates: bool) -> Status {
     if !got_certificates {
         return Status::Error;
     }

@@ -65,6 +65,8 @@ pub struct LabTarget {
     pub port: u16,
     /// One line: what this server presents.
     pub summary: &'static str,
+    /// A second address serving the same name and port (127.0.0.2).
+    pub second_addr: Option<std::net::IpAddr>,
 }
 
 impl LabTarget {
@@ -73,13 +75,18 @@ impl LabTarget {
         format!("{}:{}", self.host, self.port)
     }
 
-    /// The curl-style `--resolve` rule `host:port:127.0.0.1`, or `None` for
-    /// IP hosts.
+    /// The curl-style `--resolve` rule `host:port:127.0.0.1` (with
+    /// `,127.0.0.2` when the name has a second address), or `None` for IP
+    /// hosts.
     pub fn resolve(&self) -> Option<String> {
         if self.host.parse::<std::net::IpAddr>().is_ok() {
             None
         } else {
-            Some(format!("{}:{}:127.0.0.1", self.host, self.port))
+            let second = self
+                .second_addr
+                .map(|a| format!(",{a}"))
+                .unwrap_or_default();
+            Some(format!("{}:{}:127.0.0.1{second}", self.host, self.port))
         }
     }
 }
@@ -152,6 +159,7 @@ impl Lab {
 
         // Bind everything before spawning anything.
         let mut bound = Vec::with_capacity(n);
+        let mut seconds: Vec<(usize, TcpListener)> = Vec::new();
         for (i, sc) in pki.scenarios.iter().enumerate() {
             let port = offset(i);
             let closed = matches!(sc.behavior, pki::Behavior::Closed);
@@ -165,9 +173,15 @@ impl Lab {
                 reserved.push(s);
                 continue;
             }
-            let listener = bind(port, &format!("scenario {}", sc.id)).await?;
+            let (listener, second) = match &sc.second {
+                None => (bind(port, &format!("scenario {}", sc.id)).await?, None),
+                Some(_) => bind_pair(port, sc.id).await?,
+            };
             let port = listener.local_addr()?.port();
             bound.push((port, Some(listener)));
+            if let Some(l) = second {
+                seconds.push((i, l));
+            }
         }
 
         // Write ca.pem.
@@ -203,18 +217,26 @@ impl Lab {
             http_listener,
             server::http_handler(pki.routes),
         )));
-        for (sc, (port, listener)) in pki.scenarios.iter().zip(bound) {
+        for (i, (sc, (port, listener))) in pki.scenarios.iter().zip(bound).enumerate() {
             lab.targets.push(LabTarget {
                 id: sc.id,
                 host: sc.host(),
                 port,
                 summary: sc.summary,
+                second_addr: sc.second.as_ref().map(|_| SECOND_ADDR.into()),
             });
             // On error `lab` drops here, which aborts what was spawned.
             let handler = server::handler(sc.id, &sc.behavior, opts.slow_delay)?;
             if let (Some(listener), Some(handler)) = (listener, handler) {
                 lab.tasks
                     .push(tokio::spawn(server::serve(listener, handler)));
+            }
+            if let (Some(b), Some(pos)) = (&sc.second, seconds.iter().position(|(k, _)| *k == i)) {
+                let (_, listener) = seconds.swap_remove(pos);
+                if let Some(handler) = server::handler(sc.id, b, opts.slow_delay)? {
+                    lab.tasks
+                        .push(tokio::spawn(server::serve(listener, handler)));
+                }
             }
         }
         Ok(lab)
@@ -320,6 +342,31 @@ fn reserve(what: &str) -> Result<tokio::net::TcpSocket> {
     s.bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
         .with_context(|| format!("lab: cannot reserve a port on 127.0.0.1 for {what}"))?;
     Ok(s)
+}
+
+/// The second address of the two-address scenarios.
+pub const SECOND_ADDR: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
+
+/// The same port on 127.0.0.1 and [`SECOND_ADDR`] (`port` 0: one free on
+/// both, trying a few).
+async fn bind_pair(port: u16, id: &str) -> Result<(TcpListener, Option<TcpListener>)> {
+    let what = format!("scenario {id}");
+    for _ in 0..20 {
+        let first = bind(port, &what).await?;
+        let p = first.local_addr()?.port();
+        match TcpListener::bind(SocketAddr::from((SECOND_ADDR, p))).await {
+            Ok(second) => return Ok((first, Some(second))),
+            Err(e) if port != 0 => {
+                return Err(e).with_context(|| {
+                    format!("lab: cannot listen on {SECOND_ADDR}:{p} for {what}")
+                });
+            }
+            Err(_) => continue,
+        }
+    }
+    Err(anyhow!(
+        "lab: no port free on both 127.0.0.1 and {SECOND_ADDR} for {what}"
+    ))
 }
 
 async fn bind(port: u16, what: &str) -> Result<TcpListener> {

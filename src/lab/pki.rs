@@ -39,6 +39,8 @@ pub(crate) enum Behavior {
         key: PrivateKeyDer<'static>,
         slow: bool,
         ocsp: Option<Vec<u8>>,
+        /// Presented instead to a ClientHello without SNI.
+        no_sni: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
     },
     /// Plain TCP answering an HTTP 400.
     NotTls,
@@ -64,6 +66,8 @@ pub(crate) struct Scenario {
     pub host_kind: HostKind,
     pub summary: &'static str,
     pub behavior: Behavior,
+    /// Served on 127.0.0.2 at the same port (the name has two addresses).
+    pub second: Option<Behavior>,
 }
 
 impl Scenario {
@@ -98,7 +102,7 @@ pub(crate) struct Route {
 /// Number of scenarios [`build`] returns: the lab needs it to place the
 /// HTTP server's port (after the scenario ports) before generating the
 /// certificates that name it.
-pub(crate) const SCENARIO_COUNT: usize = 38;
+pub(crate) const SCENARIO_COUNT: usize = 41;
 
 /// Where the lab's certificates point their AIA, CRL and OCSP URLs.
 #[derive(Clone, Copy, Debug)]
@@ -254,6 +258,7 @@ fn tls(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Beha
         key,
         slow: false,
         ocsp: None,
+        no_sni: None,
     }
 }
 
@@ -416,6 +421,7 @@ pub(crate) fn build(urls: &Urls) -> Result<Pki> {
             host_kind,
             summary,
             behavior: b,
+            second: None,
         })
     };
     let dns = HostKind::Dns(None);
@@ -684,6 +690,7 @@ pub(crate) fn build(urls: &Urls) -> Result<Pki> {
             key,
             slow: true,
             ocsp: None,
+            no_sni: None,
         },
     );
 
@@ -792,6 +799,7 @@ pub(crate) fn build(urls: &Urls) -> Result<Pki> {
                 key,
                 slow: false,
                 ocsp: Some(response),
+                no_sni: None,
             },
         );
     }
@@ -864,6 +872,52 @@ pub(crate) fn build(urls: &Urls) -> Result<Pki> {
         "leaf's CRL and OCSP URLs point at a port nothing listens on",
         tls(vec![leaf, int_der.clone()], key),
     );
+
+    // 39. sni-default: another certificate for clients without SNI.
+    let p = cx.leaf("sni-default.lab.test", &["sni-default.lab.test"])?;
+    let (leaf, key) = issue(&p, &int)?;
+    let d = cx.leaf("default.lab.test", &["default.lab.test"])?;
+    let (default_leaf, default_key) = issue(&d, &int)?;
+    add(
+        "sni-default",
+        dns,
+        "valid chain for the name; clients without SNI get a default certificate for default.lab.test",
+        Behavior::Tls {
+            chain: vec![leaf, int_der.clone()],
+            key,
+            slow: false,
+            ocsp: None,
+            no_sni: Some((vec![default_leaf, int_der.clone()], default_key)),
+        },
+    );
+
+    // 40. multi-expired: two addresses, one still on an expired leaf.
+    let p = cx.leaf("multi-expired.lab.test", &["multi-expired.lab.test"])?;
+    let (leaf, key) = issue(&p, &int)?;
+    let mut old = cx.leaf("multi-expired.lab.test", &["multi-expired.lab.test"])?;
+    old.not_before = cx.days(-100);
+    old.not_after = cx.days(-10);
+    let (old_leaf, old_key) = issue(&old, &int)?;
+    out.push(Scenario {
+        id: "multi-expired",
+        host_kind: dns,
+        summary: "two addresses (127.0.0.1, 127.0.0.2): the second still serves an expired leaf",
+        behavior: tls(vec![leaf, int_der.clone()], key),
+        second: Some(tls(vec![old_leaf, int_der.clone()], old_key)),
+    });
+
+    // 41. multi-different: two addresses, two different valid leaves.
+    let p = cx.leaf("multi-different.lab.test", &["multi-different.lab.test"])?;
+    let (leaf, key) = issue(&p, &int)?;
+    let p2 = cx.leaf("multi-different.lab.test", &["multi-different.lab.test"])?;
+    let (leaf2, key2) = issue(&p2, &int)?;
+    out.push(Scenario {
+        id: "multi-different",
+        host_kind: dns,
+        summary: "two addresses (127.0.0.1, 127.0.0.2) serving different valid leaves for the name",
+        behavior: tls(vec![leaf, int_der.clone()], key),
+        second: Some(tls(vec![leaf2, int_der.clone()], key2)),
+    });
 
     let lab_crl = crl(
         &cx,

@@ -24,14 +24,21 @@ const SILENT_HOLD: Duration = Duration::from_secs(30);
 /// Largest request we read.
 const MAX_REQUEST: usize = 16 * 1024;
 
-/// A resolver that always presents the same chain and key, whatever the SNI
-/// (so mismatched names are served, unlike `ResolvesServerCertUsingSni`).
+/// A resolver that presents the same chain and key whatever the SNI (so
+/// mismatched names are served, unlike `ResolvesServerCertUsingSni`), and
+/// optionally another one to a ClientHello without SNI.
 #[derive(Debug)]
-struct FixedCert(Arc<CertifiedKey>);
+struct FixedCert {
+    cert: Arc<CertifiedKey>,
+    no_sni: Option<Arc<CertifiedKey>>,
+}
 
 impl ResolvesServerCert for FixedCert {
-    fn resolve(&self, _client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(Arc::clone(&self.0))
+    fn resolve(&self, client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        match (&self.no_sni, client_hello.server_name()) {
+            (Some(other), None) => Some(Arc::clone(other)),
+            _ => Some(Arc::clone(&self.cert)),
+        }
     }
 }
 
@@ -62,20 +69,31 @@ pub(crate) fn handler(
             key,
             slow,
             ocsp,
+            no_sni,
         } => {
             let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let signing_key = provider
-                .key_provider
-                .load_private_key(key.clone_key())
-                .with_context(|| format!("lab: cannot load the key of scenario {id}"))?;
-            let mut certified = CertifiedKey::new(chain.clone(), signing_key);
+            let load = |key: &rustls::pki_types::PrivateKeyDer<'static>| {
+                provider
+                    .key_provider
+                    .load_private_key(key.clone_key())
+                    .with_context(|| format!("lab: cannot load the key of scenario {id}"))
+            };
+            let mut certified = CertifiedKey::new(chain.clone(), load(key)?);
             certified.ocsp = ocsp.clone();
-            let certified = Arc::new(certified);
+            let certified = FixedCert {
+                cert: Arc::new(certified),
+                no_sni: match no_sni {
+                    Some((chain, key)) => {
+                        Some(Arc::new(CertifiedKey::new(chain.clone(), load(key)?)))
+                    }
+                    None => None,
+                },
+            };
             let config = ServerConfig::builder_with_provider(provider)
                 .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
                 .context("lab: TLS versions")?
                 .with_no_client_auth()
-                .with_cert_resolver(Arc::new(FixedCert(certified)));
+                .with_cert_resolver(Arc::new(certified));
             Handler::Tls {
                 id,
                 acceptor: TlsAcceptor::from(Arc::new(config)),

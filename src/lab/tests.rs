@@ -299,6 +299,24 @@ const TLS_SCENARIOS: &[Expect] = &[
         Some(&["long-validity.lab.test"]),
     ),
     exp("no-sct", 2, "no-sct.lab.test", Some(&["no-sct.lab.test"])),
+    exp(
+        "sni-default",
+        2,
+        "sni-default.lab.test",
+        Some(&["sni-default.lab.test"]),
+    ),
+    exp(
+        "multi-expired",
+        2,
+        "multi-expired.lab.test",
+        Some(&["multi-expired.lab.test"]),
+    ),
+    exp(
+        "multi-different",
+        2,
+        "multi-different.lab.test",
+        Some(&["multi-different.lab.test"]),
+    ),
     exp("slow", 2, "slow.lab.test", Some(&["slow.lab.test"])),
     exp(
         "revoked-crl",
@@ -395,6 +413,9 @@ const ALL_IDS: &[&str] = &[
     "aia-wrong",
     "stale-crl",
     "responder-down",
+    "sni-default",
+    "multi-expired",
+    "multi-different",
 ];
 
 fn days_from_now(t: x509_parser::time::ASN1Time) -> i64 {
@@ -590,6 +611,10 @@ async fn webpki_agrees_with_the_scenarios() {
                     | "must-staple"
                     | "stale-crl"
                     | "responder-down"
+                    // valid at 127.0.0.1 (with SNI); the differences are elsewhere
+                    | "sni-default"
+                    | "multi-expired"
+                    | "multi-different"
             );
             assert_eq!(result.is_ok(), clean, "{}: {result:?}", e.id);
         }
@@ -1049,6 +1074,51 @@ async fn http_server_serves_aia_crls_and_ocsp() {
             Err(FetchError::Status(404, _))
         ));
         assert!(http::get(&down("/lab.crl"), &limits).await.is_err());
+    })
+    .await
+    .unwrap();
+}
+
+/// The second address of the two-address scenarios, and the default
+/// certificate for clients without SNI, as the probe sees them.
+#[tokio::test]
+async fn second_addresses_and_the_no_sni_default() {
+    use crate::probe::{ProbeOptions, probe_at};
+    use crate::x509::cert::CertInfo;
+    timeout(TEST_LIMIT, async {
+        let lab = Lab::start(LabOptions::default()).await.unwrap();
+        let opts = ProbeOptions::with_timeout(std::time::Duration::from_secs(3));
+        let leaf_at = |id: &'static str, ip: [u8; 4], opts: ProbeOptions| {
+            let t = lab.get(id).unwrap().clone();
+            async move {
+                let target = crate::target::Target::parse(&t.target(), 443).unwrap();
+                let addr = std::net::SocketAddr::from((ip, t.port));
+                let obs = probe_at(&target, Some(&[addr]), &opts).await;
+                assert!(obs.error.is_none(), "{id} at {addr}: {:?}", obs.error);
+                CertInfo::from_der(&obs.chain[0]).unwrap()
+            }
+        };
+        let now = crate::report::time::now_unix();
+        let first = leaf_at("multi-expired", [127, 0, 0, 1], opts.clone()).await;
+        let second = leaf_at("multi-expired", [127, 0, 0, 2], opts.clone()).await;
+        assert!(first.not_after > now && second.not_after < now);
+        let a = leaf_at("multi-different", [127, 0, 0, 1], opts.clone()).await;
+        let b = leaf_at("multi-different", [127, 0, 0, 2], opts.clone()).await;
+        assert_ne!(a.sha256, b.sha256);
+        assert!(a.not_after > now && b.not_after > now);
+        assert_eq!(
+            lab.get("multi-expired").unwrap().resolve().unwrap(),
+            format!(
+                "multi-expired.lab.test:{}:127.0.0.1,127.0.0.2",
+                lab.get("multi-expired").unwrap().port
+            )
+        );
+        let with = leaf_at("sni-default", [127, 0, 0, 1], opts.clone()).await;
+        let mut no_sni = opts.clone();
+        no_sni.send_sni = false;
+        let without = leaf_at("sni-default", [127, 0, 0, 1], no_sni).await;
+        assert_eq!(with.subject_cn.as_deref(), Some("sni-default.lab.test"));
+        assert_eq!(without.subject_cn.as_deref(), Some("default.lab.test"));
     })
     .await
     .unwrap();

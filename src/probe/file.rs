@@ -54,6 +54,37 @@ pub fn load_key(path: &Path) -> Result<(String, PublicKey), String> {
     Ok((shown, key))
 }
 
+/// Read the deployed files a target names (`expect_cert`, `expect_key`):
+/// the leaf of the certificate file (the certificate for the target's
+/// name, else the first that issues none of the others) and the key.
+pub fn read_deployed(target: &Target) -> Option<crate::report::observation::Deployed> {
+    if target.expect_cert.is_none() && target.expect_key.is_none() {
+        return None;
+    }
+    let cert = target
+        .expect_cert
+        .as_deref()
+        .map(|p| (show(p), load_leaf(p, target)));
+    let key = target
+        .expect_key
+        .as_deref()
+        .map(|p| (show(p), load_key(p).map(|(_, k)| k)));
+    Some(crate::report::observation::Deployed { cert, key })
+}
+
+/// The leaf certificate (DER) of a certificate file, for `name`.
+pub fn load_leaf(path: &Path, name: &Target) -> Result<Vec<u8>, String> {
+    let shown = show(path);
+    let bytes = read_limited(path, "certificate file")?;
+    let ders = crate::x509::cert::parse_certificates(&bytes)
+        .map_err(|e| format!("certificate file {shown}: {e}"))?;
+    let infos: Vec<Option<CertInfo>> = ders.iter().map(|d| CertInfo::from_der(d).ok()).collect();
+    let leaf = find_leaf(&infos, Some(name));
+    ders.into_iter()
+        .nth(leaf)
+        .ok_or_else(|| format!("certificate file {shown} holds no certificate"))
+}
+
 /// Read the certificates in `path` (PEM chains and bundles, or DER) into
 /// an observation made at `now`, the leaf first.
 pub fn observe_file(path: &Path, opts: &FileOptions, now: i64) -> Result<Observation, String> {
@@ -95,6 +126,8 @@ pub fn observe_file(path: &Path, opts: &FileOptions, now: i64) -> Result<Observa
         fetches: Vec::new(),
         revocation_checked: false,
         staple_checked: None,
+        deployed: None,
+        no_sni: None,
     })
 }
 

@@ -37,15 +37,38 @@ use crate::util::sanitize;
 pub struct ProbeOptions {
     /// Bound on each network step (resolve, connect, handshake).
     pub timeout: Duration,
+    /// Probe every address the name resolves to (else the first that
+    /// connects: `--first-address-only`).
+    pub every_address: bool,
+    /// Also probe without SNI and compare (`--compare-no-sni`).
+    pub compare_no_sni: bool,
+    /// Send SNI (the no-SNI comparison turns it off).
+    pub send_sni: bool,
+}
+
+impl ProbeOptions {
+    /// The defaults with another step timeout.
+    pub fn with_timeout(timeout: Duration) -> ProbeOptions {
+        ProbeOptions {
+            timeout,
+            ..ProbeOptions::default()
+        }
+    }
 }
 
 impl Default for ProbeOptions {
     fn default() -> Self {
         ProbeOptions {
             timeout: Duration::from_secs(10),
+            every_address: true,
+            compare_no_sni: false,
+            send_sni: true,
         }
     }
 }
+
+/// At most this many addresses of one name are probed.
+pub const MAX_ADDRESSES: usize = 16;
 
 pub use crate::x509::provider;
 
@@ -196,6 +219,7 @@ fn fail(code: ConnCode, step: &'static str, message: impl Into<String>) -> ConnF
         message: message.into(),
         alert: None,
         peer_said: None,
+        local: false,
     }
 }
 
@@ -207,8 +231,12 @@ fn ms(d: Duration) -> u64 {
 
 /// Resolve the target to the addresses to try, honouring `--resolve`.
 async fn resolve(target: &Target, timeout: Duration) -> Result<Vec<SocketAddr>, ConnFailure> {
-    if let Some(ip) = target.connect_addr {
-        return Ok(vec![SocketAddr::new(ip, target.port)]);
+    if !target.connect_addrs.is_empty() {
+        return Ok(target
+            .connect_addrs
+            .iter()
+            .map(|ip| SocketAddr::new(*ip, target.port))
+            .collect());
     }
     let name = match &target.host {
         Host::Ip(ip) => return Ok(vec![SocketAddr::new(*ip, target.port)]),
@@ -237,7 +265,12 @@ async fn resolve(target: &Target, timeout: Duration) -> Result<Vec<SocketAddr>, 
             ),
         )),
         Ok(Ok(addrs)) => {
-            let v: Vec<SocketAddr> = addrs.collect();
+            let mut v: Vec<SocketAddr> = Vec::new();
+            for a in addrs {
+                if !v.contains(&a) && v.len() < MAX_ADDRESSES {
+                    v.push(a);
+                }
+            }
             if v.is_empty() {
                 Err(fail(
                     ConnCode::Unreachable,
@@ -269,14 +302,18 @@ async fn connect(
                     }
                     _ => sanitize::for_terminal(&e.to_string()),
                 };
-                last = Some((
-                    fail(
-                        ConnCode::Unreachable,
-                        "connect",
-                        format!("cannot connect to {addr}: {why}"),
-                    ),
-                    *addr,
-                ));
+                let mut f = fail(
+                    ConnCode::Unreachable,
+                    "connect",
+                    format!("cannot connect to {addr}: {why}"),
+                );
+                // No route to that network from here (IPv6 on an IPv4-only
+                // machine): this machine's limit, not the server's fault.
+                f.local = matches!(
+                    e.kind(),
+                    io::ErrorKind::NetworkUnreachable | io::ErrorKind::AddrNotAvailable
+                );
+                last = Some((f, *addr));
             }
             Err(_) => {
                 last = Some((
@@ -307,6 +344,7 @@ async fn connect(
 fn client_config(
     seen: Arc<Mutex<Captured>>,
     alpn: bool,
+    send_sni: bool,
 ) -> Result<rustls::ClientConfig, rustls::Error> {
     let provider = provider();
     let verifier = Arc::new(CapturingVerifier {
@@ -321,18 +359,34 @@ fn client_config(
     // Every probe is a full handshake with its own config: no session
     // cache to allocate (rustls' default holds 256 entries per config).
     cfg.resumption = rustls::client::Resumption::disabled();
+    cfg.enable_sni = send_sni;
     if alpn {
         cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     }
     Ok(cfg)
 }
 
-/// Probe one target. Never panics, never hangs longer than a few times the
-/// timeout; every failure becomes a classified [`ConnFailure`].
-pub async fn probe(target: &Target, opts: &ProbeOptions) -> Observation {
-    let started_at = now_unix();
-    let t0 = Instant::now();
-    let mut obs = Observation {
+/// The addresses a probe of `target` would try (`--resolve`'s, or DNS's;
+/// duplicates dropped, at most [`MAX_ADDRESSES`]).
+pub async fn addresses(
+    target: &Target,
+    opts: &ProbeOptions,
+) -> Result<Vec<SocketAddr>, ConnFailure> {
+    resolve(target, opts.timeout)
+        .instrument(tracing::debug_span!("resolve"))
+        .await
+}
+
+/// An observation of `target` that failed before any address was tried.
+pub fn failed(target: &Target, f: ConnFailure, started_at: i64, elapsed: Duration) -> Observation {
+    let mut obs = blank(target, started_at);
+    obs.error = Some(f);
+    obs.timings.total_ms = ms(elapsed);
+    obs
+}
+
+fn blank(target: &Target, started_at: i64) -> Observation {
+    Observation {
         target: target.clone(),
         address: None,
         chain: Vec::new(),
@@ -345,22 +399,56 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Observation {
         fetches: Vec::new(),
         revocation_checked: false,
         staple_checked: None,
+        deployed: None,
+        no_sni: None,
+    }
+}
+
+/// Probe one target at the first of `addrs` that connects (resolving the
+/// name when `addrs` is `None`). Never panics, never hangs longer than a
+/// few times the timeout; every failure becomes a classified [`ConnFailure`].
+pub async fn probe_at(
+    target: &Target,
+    addrs: Option<&[SocketAddr]>,
+    opts: &ProbeOptions,
+) -> Observation {
+    let started_at = now_unix();
+    let t0 = Instant::now();
+    let resolved;
+    let addrs = match addrs {
+        Some(a) => a,
+        None => match addresses(target, opts).await {
+            Ok(a) => {
+                resolved = a;
+                &resolved[..]
+            }
+            Err(f) => {
+                tracing::debug!(error = %f.message, "resolve failed");
+                return failed(target, f, started_at, t0.elapsed());
+            }
+        },
     };
-    let addrs = match resolve(target, opts.timeout)
-        .instrument(tracing::debug_span!("resolve"))
-        .await
-    {
-        Ok(a) => a,
-        Err(f) => {
-            tracing::debug!(error = %f.message, "resolve failed");
-            obs.error = Some(f);
-            obs.timings.total_ms = ms(t0.elapsed());
-            return obs;
-        }
-    };
+    let mut obs = blank(target, started_at);
     obs.timings.resolve_ms = ms(t0.elapsed());
+    probe_connect(target, addrs, opts, &mut obs, t0).await;
+    obs
+}
+
+/// Probe one target (resolving its name, connecting to the first address
+/// that answers).
+pub async fn probe(target: &Target, opts: &ProbeOptions) -> Observation {
+    probe_at(target, None, opts).await
+}
+
+async fn probe_connect(
+    target: &Target,
+    addrs: &[SocketAddr],
+    opts: &ProbeOptions,
+    obs: &mut Observation,
+    t0: Instant,
+) {
     let t1 = Instant::now();
-    let tcp = match connect(&addrs, opts.timeout)
+    let tcp = match connect(addrs, opts.timeout)
         .instrument(tracing::debug_span!("connect", addresses = addrs.len()))
         .await
     {
@@ -375,7 +463,7 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Observation {
             obs.error = Some(f);
             obs.timings.connect_ms = ms(t1.elapsed());
             obs.timings.total_ms = ms(t0.elapsed());
-            return obs;
+            return;
         }
     };
     obs.timings.connect_ms = ms(t1.elapsed());
@@ -384,10 +472,10 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Observation {
         Err(f) => {
             obs.error = Some(f);
             obs.timings.total_ms = ms(t0.elapsed());
-            return obs;
+            return;
         }
     };
-    handshake(tcp, target, opts, &mut obs)
+    handshake(tcp, target, opts, obs)
         .instrument(tracing::debug_span!("handshake"))
         .await;
     match (&obs.error, &obs.tls) {
@@ -399,13 +487,12 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> Observation {
         ),
         (None, None) => {}
     }
-    if needs_legacy(&obs)
+    if needs_legacy(obs)
         && let Some(addr) = obs.address
     {
-        legacy(addr, target, opts, &mut obs).await;
+        legacy(addr, target, opts, obs).await;
     }
     obs.timings.total_ms = ms(t0.elapsed());
-    obs
 }
 
 /// Run the STARTTLS exchange when the target asks for one.
@@ -443,7 +530,7 @@ async fn legacy(addr: SocketAddr, target: &Target, opts: &ProbeOptions, obs: &mu
         return;
     };
     let name = target.verify_name();
-    let sni = name.parse::<IpAddr>().is_err().then_some(name.as_str());
+    let sni = (opts.send_sni && name.parse::<IpAddr>().is_err()).then_some(name.as_str());
     let Ok(hello) = crate::probe::legacy::hello(tcp, sni, opts.timeout).await else {
         return;
     };
@@ -481,6 +568,7 @@ async fn legacy(addr: SocketAddr, target: &Target, opts: &ProbeOptions, obs: &mu
         message,
         alert,
         peer_said: None,
+        local: false,
     });
 }
 
@@ -495,7 +583,7 @@ pub async fn handshake(
     let t2 = Instant::now();
     let seen = Arc::new(Mutex::new(Captured::default()));
     let first = Arc::new(Mutex::new(Vec::new()));
-    let cfg = match client_config(seen.clone(), target.starttls.is_none()) {
+    let cfg = match client_config(seen.clone(), target.starttls.is_none(), opts.send_sni) {
         Ok(c) => c,
         Err(e) => {
             obs.error = Some(fail(
@@ -731,6 +819,7 @@ pub fn classify_plaintext(peer: &[u8]) -> ConnFailure {
         message: what,
         alert: None,
         peer_said: Some(line),
+        local: false,
     }
 }
 

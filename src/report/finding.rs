@@ -84,6 +84,7 @@ codes! {
     ProtocolUnsupported => "protocol-unsupported",
     StarttlsFailed => "starttls-failed",
     HandshakeFailed => "handshake-failed",
+    InconsistentEndpoints => "inconsistent-endpoints",
     SelfSigned => "self-signed",
     IncompleteChain => "incomplete-chain",
     UntrustedRoot => "untrusted-root",
@@ -93,6 +94,7 @@ codes! {
     HostnameMismatch => "hostname-mismatch",
     CaAsLeaf => "ca-as-leaf",
     KeyMismatch => "key-mismatch",
+    DiskMismatch => "disk-mismatch",
     InvalidPurpose => "invalid-purpose",
     NameConstraints => "name-constraints",
     WeakSignature => "weak-signature",
@@ -107,6 +109,8 @@ codes! {
     OcspStapled => "ocsp-stapled",
     ChainOrder => "chain-order",
     RootSent => "root-sent",
+    SniDefaultDiffers => "sni-default-differs",
+    SniRequired => "sni-required",
 }
 
 impl fmt::Display for Code {
@@ -165,6 +169,10 @@ pub struct Finding {
     pub detail: String,
     pub clients: Clients,
     pub fix: Vec<FixStep>,
+    /// For a target served by several addresses: the ones this finding
+    /// concerns (empty for a single address).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
 }
 
 /// Sort findings root cause first: severity (worst first), then code order,

@@ -72,6 +72,32 @@ pub struct Report {
     pub error: Option<ConnFailure>,
     /// The `openssl s_client` line that reproduces the verdict.
     pub reproduce: String,
+    /// For a name served by several addresses, each address's result (the
+    /// report itself is the first address's, its findings the union).
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// What one address of a multi-address target presented.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Endpoint {
+    pub address: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_version: Option<String>,
+    /// SHA-256 of each certificate the address presented, leaf first.
+    pub chain_sha256: Vec<String>,
+    /// The leaf's notAfter (RFC 3339), when it presented one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<String>,
+    /// The codes of this address's own findings, root cause first.
+    pub findings: Vec<crate::report::finding::Code>,
+    /// Why no certificate was obtained from this address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The failure is on this machine's side (no route to the address
+    /// family), not the server's; it is not counted as a difference.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub local: bool,
 }
 
 impl Report {
@@ -138,6 +164,9 @@ pub struct JsonResult<'a> {
     pub tls: Option<&'a TlsFacts>,
     pub chain: Vec<JsonCert<'a>>,
     pub findings: &'a [Finding],
+    /// Per-address results, for a target served by several addresses.
+    #[serde(skip_serializing_if = "<[Endpoint]>::is_empty")]
+    pub endpoints: &'a [Endpoint],
 }
 
 #[derive(Serialize)]
@@ -227,6 +256,7 @@ impl Report {
                 })
                 .collect(),
             findings: &self.findings,
+            endpoints: &self.endpoints,
         }
     }
 }

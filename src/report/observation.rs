@@ -50,6 +50,9 @@ pub struct ConnFailure {
     pub alert: Option<String>,
     /// What the peer said instead of TLS (sanitized first line), for `not-tls`.
     pub peer_said: Option<String>,
+    /// This machine cannot reach the address at all (no route to its
+    /// network, e.g. IPv6 without IPv6 connectivity): not the server's fault.
+    pub local: bool,
 }
 
 /// Milliseconds spent in each step.
@@ -139,6 +142,26 @@ pub struct Observation {
     pub revocation_checked: bool,
     /// The stapled response checked once at an instant (see `Fetch::checked`).
     pub staple_checked: Option<(i64, crate::x509::ocsp::OcspVerdict)>,
+    /// What the operator deployed, read when the server was probed
+    /// (`--expect-cert`, `--expect-key`).
+    pub deployed: Option<Deployed>,
+    /// The same server probed without SNI (`--compare-no-sni`).
+    pub no_sni: Option<NoSni>,
+}
+
+/// The deployed certificate and key files, as read at the probe: the
+/// file name (for messages) and the leaf's DER or the key, or why not.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Deployed {
+    pub cert: Option<(String, Result<Vec<u8>, String>)>,
+    pub key: Option<(String, Result<crate::x509::private_key::PublicKey, String>)>,
+}
+
+/// What a handshake without SNI got: the leaf it was shown, or the failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoSni {
+    pub leaf: Option<Vec<u8>>,
+    pub error: Option<ConnFailure>,
 }
 
 /// Where an observation's chain came from.

@@ -43,6 +43,27 @@ impl Paint {
 }
 
 fn blame(r: &Report, f: &Finding) -> String {
+    // On a multi-address target, where it was seen (unless everywhere).
+    let at = if !r.endpoints.is_empty() && f.addresses.len() < r.endpoints.len() {
+        format!(" · at {}", list_addresses(&f.addresses))
+    } else {
+        String::new()
+    };
+    format!("{}{at}", blame_cert(r, f))
+}
+
+/// "a, b and 3 more".
+fn list_addresses(a: &[String]) -> String {
+    let shown: Vec<&str> = a.iter().take(4).map(String::as_str).collect();
+    let more = a.len().saturating_sub(4);
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+fn blame_cert(r: &Report, f: &Finding) -> String {
     match f.cert {
         None => String::new(),
         Some(0) => " · leaf".to_string(),
@@ -62,7 +83,10 @@ pub fn render(r: &Report, color: bool) -> String {
     let p = Paint(color);
     let mut o = String::new();
     let mut facts = Vec::new();
-    if let Some(a) = r.address {
+    if !r.endpoints.is_empty() {
+        let addrs: Vec<String> = r.endpoints.iter().map(|e| e.address.clone()).collect();
+        facts.push(list_addresses(&addrs));
+    } else if let Some(a) = r.address {
         facts.push(a.ip().to_string());
     }
     if let Some(p) = r.target.starttls {

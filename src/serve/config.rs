@@ -301,7 +301,12 @@ fn build_module(
         }
     };
     let opts = CheckOptions {
-        probe: ProbeOptions { timeout },
+        probe: ProbeOptions {
+            timeout,
+            every_address: !args.first_address_only,
+            compare_no_sni: args.compare_no_sni,
+            send_sni: true,
+        },
         diagnose: DiagnoseOptions {
             warn_days: m.warn_days.or(args.warn_days),
             crit_days: m.crit_days.or(args.crit_days),

@@ -671,13 +671,11 @@ pub async fn probe_loopback(
     let rule = ResolveRule::parse(&format!("{host}:{port}:127.0.0.1")).expect("rule parses");
     ResolveRule::apply(&[rule], &mut target);
     assert_eq!(
-        target.connect_addr,
-        Some(LOOPBACK),
+        target.connect_addrs,
+        vec![LOOPBACK],
         "only loopback is probed"
     );
-    let opts = ProbeOptions {
-        timeout: PROBE_TIMEOUT,
-    };
+    let opts = ProbeOptions::with_timeout(PROBE_TIMEOUT);
     let obs = tokio::time::timeout(deadline, probe(&target, &opts))
         .await
         .unwrap_or_else(|_| {

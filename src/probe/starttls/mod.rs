@@ -95,6 +95,7 @@ fn failed(message: String, peer_said: Option<String>) -> ConnFailure {
         message,
         alert: None,
         peer_said,
+        local: false,
     }
 }
 

@@ -42,6 +42,7 @@ impl Wire {
                     message,
                     alert: None,
                     peer_said: (!self.buf.is_empty()).then(|| quote(&self.buf)),
+                    local: false,
                 })
             }
             Ok(Ok(0)) => Err(failed(
@@ -134,6 +135,7 @@ impl Wire {
                 ),
                 alert: None,
                 peer_said: None,
+                local: false,
             }),
         }
     }

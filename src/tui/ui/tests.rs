@@ -69,6 +69,7 @@ fn refused(pki: &Pki, name: &str) -> Report {
         message: "connection refused".to_string(),
         alert: None,
         peer_said: None,
+        local: false,
     };
     judge(pki, &observe(name, Vec::new(), Some(err)))
 }
