@@ -331,13 +331,30 @@ impl Engine {
         on_start: impl FnOnce() + Send + 'static,
         on_done: impl FnOnce(Report) + Send + 'static,
     ) -> AbortHandle {
+        self.spawn_with(target, trust, self.opts.clone(), on_start, on_done)
+    }
+
+    /// [`Engine::spawn`] with other options than the configuration's.
+    pub fn spawn_with(
+        self: &Arc<Self>,
+        target: Target,
+        trust: Arc<TrustStore>,
+        opts: CheckOptions,
+        on_start: impl FnOnce() + Send + 'static,
+        on_done: impl FnOnce(Report) + Send + 'static,
+    ) -> AbortHandle {
         let engine = self.clone();
         tokio::spawn(async move {
             let _slot = engine.slots.clone().acquire_owned().await.ok();
             on_start();
-            let report = engine.check(&target, &trust).await;
+            let report = engine.check_with(&target, &trust, &opts).await;
             on_done(report);
         })
         .abort_handle()
+    }
+
+    /// The options the configuration gives every check.
+    pub fn options(&self) -> &CheckOptions {
+        &self.opts
     }
 }

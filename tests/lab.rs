@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use certscope::diagnose::{DiagnoseOptions, diagnose};
-use certscope::fetch::{EnrichOptions, FetchCache, enrich};
+use certscope::diagnose::DiagnoseOptions;
+use certscope::fetch::EnrichOptions;
 use certscope::lab::{Lab, LabOptions};
-use certscope::probe::{ProbeOptions, probe};
+use certscope::probe::ProbeOptions;
 use certscope::report::Report;
 use certscope::report::finding::{Severity, Status};
 use certscope::target::{ResolveRule, Target};
@@ -164,6 +164,20 @@ const EXPECT: &[(&str, Status, &[(&str, Severity, Option<usize>)])] = &[
         Status::Warning,
         &[("revocation-unknown", W, Some(0))],
     ),
+    // Valid with SNI; the default without SNI differs (only with
+    // --compare-no-sni, see tests/endpoints.rs).
+    ("sni-default", Status::Ok, &[]),
+    // The leaf at 127.0.0.2 expired: not in the first address's chain.
+    (
+        "stale-node",
+        Status::Critical,
+        &[("expired", C, None), ("inconsistent-endpoints", W, None)],
+    ),
+    (
+        "split-nodes",
+        Status::Warning,
+        &[("inconsistent-endpoints", W, None)],
+    ),
 ];
 
 async fn check(lab: &Lab, id: &str, trust: &TrustStore) -> Report {
@@ -177,20 +191,22 @@ async fn check(lab: &Lab, id: &str, trust: &TrustStore) -> Report {
             &mut target,
         );
     }
-    let opts = ProbeOptions::with_timeout(Duration::from_millis(1500));
-    let enrich_opts = EnrichOptions {
+    // The engine every mode uses: probe (every address), fetch AIA, CRLs
+    // and OCSP, diagnose.
+    let mut config = certscope::config::Config::offline(
+        std::sync::Arc::new(trust.clone()),
+        DiagnoseOptions::default(),
+        None,
+    );
+    config.probe = ProbeOptions::with_timeout(Duration::from_millis(1500));
+    config.enrich = EnrichOptions {
         timeout: Duration::from_millis(1500),
         ..EnrichOptions::default()
     };
-    // As `Plan::observe`: probe, then fetch AIA, CRLs and OCSP.
-    let obs = tokio::time::timeout(Duration::from_secs(10), async {
-        let mut obs = probe(&target, &opts).await;
-        enrich(&mut obs, trust, &enrich_opts, &FetchCache::default()).await;
-        obs
-    })
-    .await
-    .unwrap_or_else(|_| panic!("probe of {id} hung"));
-    diagnose(&obs, trust, obs.started_at, &DiagnoseOptions::default())
+    let engine = certscope::run::Engine::new(config);
+    tokio::time::timeout(Duration::from_secs(10), engine.check(&target, trust))
+        .await
+        .unwrap_or_else(|_| panic!("probe of {id} hung"))
 }
 
 fn lab_trust(lab: &Lab, origin: AnchorOrigin) -> TrustStore {

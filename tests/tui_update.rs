@@ -756,3 +756,25 @@ fn the_last_change_stays_marked() {
     assert_eq!(m.hosts[0].changed_at, Some(T0 + 60));
     assert_eq!(m.change_log.len(), 1);
 }
+
+#[test]
+fn n_reprobes_comparing_the_answer_without_sni() {
+    let (mut m, _pki) = finished_model();
+    ch(&mut m, 'G');
+    let i = m.selected_index().unwrap();
+    let effects = ch(&mut m, 'n');
+    assert_eq!(effects[0], Effect::Cancel { host: i });
+    assert!(
+        matches!(&effects[1], Effect::Probe { host, compare_no_sni: true, .. } if *host == i),
+        "{effects:?}"
+    );
+    // A plain re-probe does not.
+    let effects = ch(&mut m, 'r');
+    assert!(matches!(
+        &effects[1],
+        Effect::Probe {
+            compare_no_sni: false,
+            ..
+        }
+    ));
+}

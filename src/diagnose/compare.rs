@@ -199,3 +199,53 @@ pub fn sni_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnose::{DiagnoseOptions, diagnose};
+    use crate::report::observation::{ConnCode, ConnFailure, NoSni};
+    use crate::testkit::{DAY, T0, TestPki, observation};
+
+    fn codes(r: &crate::report::Report) -> Vec<&'static str> {
+        r.findings.iter().map(|f| f.code.as_str()).collect()
+    }
+
+    #[test]
+    fn a_failure_without_sni_says_which_clients_break() {
+        let pki = TestPki::new();
+        let chain = pki.chain(&["a.test"], T0 - 10 * DAY, T0 + 80 * DAY, |_| {});
+        let mut obs = observation("a.test:443", chain.clone(), T0);
+        obs.no_sni = Some(NoSni {
+            leaf: None,
+            error: Some(ConnFailure {
+                code: ConnCode::HandshakeFailed,
+                step: "handshake",
+                message: "the server sent the alert unrecognized_name".into(),
+                alert: Some("unrecognized_name".into()),
+                peer_said: None,
+                local: false,
+            }),
+        });
+        let r = diagnose(&obs, &pki.trust(), T0, &DiagnoseOptions::default());
+        assert_eq!(codes(&r), ["sni-required"]);
+        let f = &r.findings[0];
+        assert!(
+            f.detail.contains("unrecognized_name") && f.detail.contains("Java 6"),
+            "{}",
+            f.detail
+        );
+        assert_eq!(
+            r.status,
+            crate::report::finding::Status::Ok,
+            "information only"
+        );
+
+        // The same leaf without SNI: nothing to say.
+        obs.no_sni = Some(NoSni {
+            leaf: chain.first().cloned(),
+            error: None,
+        });
+        let r = diagnose(&obs, &pki.trust(), T0, &DiagnoseOptions::default());
+        assert!(codes(&r).is_empty(), "{:?}", codes(&r));
+    }
+}

@@ -891,28 +891,28 @@ pub(crate) fn build(urls: &Urls) -> Result<Pki> {
         },
     );
 
-    // 40. multi-expired: two addresses, one still on an expired leaf.
-    let p = cx.leaf("multi-expired.lab.test", &["multi-expired.lab.test"])?;
+    // 40. stale-node: two addresses, one still on an expired leaf.
+    let p = cx.leaf("stale-node.lab.test", &["stale-node.lab.test"])?;
     let (leaf, key) = issue(&p, &int)?;
-    let mut old = cx.leaf("multi-expired.lab.test", &["multi-expired.lab.test"])?;
+    let mut old = cx.leaf("stale-node.lab.test", &["stale-node.lab.test"])?;
     old.not_before = cx.days(-100);
     old.not_after = cx.days(-10);
     let (old_leaf, old_key) = issue(&old, &int)?;
     out.push(Scenario {
-        id: "multi-expired",
+        id: "stale-node",
         host_kind: dns,
         summary: "two addresses (127.0.0.1, 127.0.0.2): the second still serves an expired leaf",
         behavior: tls(vec![leaf, int_der.clone()], key),
         second: Some(tls(vec![old_leaf, int_der.clone()], old_key)),
     });
 
-    // 41. multi-different: two addresses, two different valid leaves.
-    let p = cx.leaf("multi-different.lab.test", &["multi-different.lab.test"])?;
+    // 41. split-nodes: two addresses, two different valid leaves.
+    let p = cx.leaf("split-nodes.lab.test", &["split-nodes.lab.test"])?;
     let (leaf, key) = issue(&p, &int)?;
-    let p2 = cx.leaf("multi-different.lab.test", &["multi-different.lab.test"])?;
+    let p2 = cx.leaf("split-nodes.lab.test", &["split-nodes.lab.test"])?;
     let (leaf2, key2) = issue(&p2, &int)?;
     out.push(Scenario {
-        id: "multi-different",
+        id: "split-nodes",
         host_kind: dns,
         summary: "two addresses (127.0.0.1, 127.0.0.2) serving different valid leaves for the name",
         behavior: tls(vec![leaf, int_der.clone()], key),

@@ -306,16 +306,16 @@ const TLS_SCENARIOS: &[Expect] = &[
         Some(&["sni-default.lab.test"]),
     ),
     exp(
-        "multi-expired",
+        "stale-node",
         2,
-        "multi-expired.lab.test",
-        Some(&["multi-expired.lab.test"]),
+        "stale-node.lab.test",
+        Some(&["stale-node.lab.test"]),
     ),
     exp(
-        "multi-different",
+        "split-nodes",
         2,
-        "multi-different.lab.test",
-        Some(&["multi-different.lab.test"]),
+        "split-nodes.lab.test",
+        Some(&["split-nodes.lab.test"]),
     ),
     exp("slow", 2, "slow.lab.test", Some(&["slow.lab.test"])),
     exp(
@@ -414,8 +414,8 @@ const ALL_IDS: &[&str] = &[
     "stale-crl",
     "responder-down",
     "sni-default",
-    "multi-expired",
-    "multi-different",
+    "stale-node",
+    "split-nodes",
 ];
 
 fn days_from_now(t: x509_parser::time::ASN1Time) -> i64 {
@@ -613,8 +613,8 @@ async fn webpki_agrees_with_the_scenarios() {
                     | "responder-down"
                     // valid at 127.0.0.1 (with SNI); the differences are elsewhere
                     | "sni-default"
-                    | "multi-expired"
-                    | "multi-different"
+                    | "stale-node"
+                    | "split-nodes"
             );
             assert_eq!(result.is_ok(), clean, "{}: {result:?}", e.id);
         }
@@ -1099,18 +1099,18 @@ async fn second_addresses_and_the_no_sni_default() {
             }
         };
         let now = crate::report::time::now_unix();
-        let first = leaf_at("multi-expired", [127, 0, 0, 1], opts.clone()).await;
-        let second = leaf_at("multi-expired", [127, 0, 0, 2], opts.clone()).await;
+        let first = leaf_at("stale-node", [127, 0, 0, 1], opts.clone()).await;
+        let second = leaf_at("stale-node", [127, 0, 0, 2], opts.clone()).await;
         assert!(first.not_after > now && second.not_after < now);
-        let a = leaf_at("multi-different", [127, 0, 0, 1], opts.clone()).await;
-        let b = leaf_at("multi-different", [127, 0, 0, 2], opts.clone()).await;
+        let a = leaf_at("split-nodes", [127, 0, 0, 1], opts.clone()).await;
+        let b = leaf_at("split-nodes", [127, 0, 0, 2], opts.clone()).await;
         assert_ne!(a.sha256, b.sha256);
         assert!(a.not_after > now && b.not_after > now);
         assert_eq!(
-            lab.get("multi-expired").unwrap().resolve().unwrap(),
+            lab.get("stale-node").unwrap().resolve().unwrap(),
             format!(
-                "multi-expired.lab.test:{}:127.0.0.1,127.0.0.2",
-                lab.get("multi-expired").unwrap().port
+                "stale-node.lab.test:{}:127.0.0.1,127.0.0.2",
+                lab.get("stale-node").unwrap().port
             )
         );
         let with = leaf_at("sni-default", [127, 0, 0, 1], opts.clone()).await;

@@ -78,13 +78,15 @@ macro_rules! codes {
 // equal severity: connection problems, then trust, then time, then names,
 // then the rest.
 codes! {
+    // A name whose addresses differ: the explanation of whatever one of
+    // them shows, so it comes first among equals.
+    InconsistentEndpoints => "inconsistent-endpoints",
     Unreachable => "unreachable",
     Timeout => "timeout",
     NotTls => "not-tls",
     ProtocolUnsupported => "protocol-unsupported",
     StarttlsFailed => "starttls-failed",
     HandshakeFailed => "handshake-failed",
-    InconsistentEndpoints => "inconsistent-endpoints",
     SelfSigned => "self-signed",
     IncompleteChain => "incomplete-chain",
     UntrustedRoot => "untrusted-root",

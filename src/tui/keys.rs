@@ -20,6 +20,7 @@ pub enum Command {
     Filter,
     Sort,
     Reprobe,
+    ReprobeNoSni,
     ReprobeAll,
     AddHost,
     CopyMenu,
@@ -252,6 +253,14 @@ pub const BINDINGS: &[Binding] = &[
         "Probe the selected host again",
         Panes,
         true,
+    ),
+    b(
+        Command::ReprobeNoSni,
+        &[Char('n')],
+        "no-SNI",
+        "Probe the selected host again, also without SNI, and compare",
+        Panes,
+        false,
     ),
     b(
         Command::ReprobeAll,

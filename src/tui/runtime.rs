@@ -85,7 +85,8 @@ struct Prober {
     /// What `--file` hosts are checked against when re-read.
     files: Arc<FileOptions>,
     /// Network probes waiting for a slot, oldest first.
-    queue: std::collections::VecDeque<(usize, u64, crate::target::Target)>,
+    /// Host, generation, target, and whether to compare without SNI.
+    queue: std::collections::VecDeque<(usize, u64, crate::target::Target, bool)>,
     /// Each host's newest generation: queued entries of older ones (or of
     /// a cancelled host) are skipped.
     latest: HashMap<usize, u64>,
@@ -137,11 +138,11 @@ impl Prober {
     fn pump(&mut self) {
         let limit = self.engine.config.concurrency.max(1);
         while self.running.len() < limit {
-            let Some((host, generation, target)) = self.queue.pop_front() else {
+            let Some((host, generation, target, no_sni)) = self.queue.pop_front() else {
                 break;
             };
             if self.latest.get(&host) == Some(&generation) && !self.running.contains_key(&host) {
-                self.start(host, generation, target);
+                self.start(host, generation, target, no_sni);
             }
         }
     }
@@ -155,19 +156,22 @@ impl Prober {
         self.deliver(host, generation, inner);
     }
 
-    fn spawn(&mut self, host: usize, generation: u64, target: crate::target::Target) {
+    fn spawn(&mut self, host: usize, generation: u64, target: crate::target::Target, no_sni: bool) {
         self.cancel(host);
         self.latest.insert(host, generation);
-        self.queue.push_back((host, generation, target));
+        self.queue.push_back((host, generation, target, no_sni));
         self.pump();
     }
 
-    fn start(&mut self, host: usize, generation: u64, target: crate::target::Target) {
+    fn start(&mut self, host: usize, generation: u64, target: crate::target::Target, no_sni: bool) {
         let trust = self.engine.config.trust_at(host).clone();
         let (start_tx, done_tx) = (self.tx.clone(), self.tx.clone());
-        let handle = self.engine.spawn(
+        let mut opts = self.engine.options().clone();
+        opts.probe.compare_no_sni |= no_sni;
+        let handle = self.engine.spawn_with(
             target,
             trust,
+            opts,
             move || {
                 let _ = start_tx.send(Action::ProbeStarted { host, generation });
             },
@@ -382,7 +386,8 @@ fn apply(
                 host,
                 generation,
                 target,
-            } => prober.spawn(host, generation, target),
+                compare_no_sni,
+            } => prober.spawn(host, generation, target, compare_no_sni),
             Effect::Inspect {
                 host,
                 generation,

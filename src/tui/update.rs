@@ -55,6 +55,8 @@ pub enum Effect {
         host: usize,
         generation: u64,
         target: Target,
+        /// Also probe without SNI and compare (`n`).
+        compare_no_sni: bool,
     },
     /// Re-read and re-diagnose the certificate file of `hosts[host]`
     /// (`--file`); the result arrives as `ProbeFinished` / `ProbeFailed`.
@@ -189,6 +191,7 @@ fn due(model: &mut Model) -> Vec<Effect> {
                     host: i,
                     generation: h.generation,
                     target: h.target.clone(),
+                    compare_no_sni: false,
                 },
             });
         }
@@ -199,6 +202,10 @@ fn due(model: &mut Model) -> Vec<Effect> {
 /// Queue host `i` again (its running probe is cancelled); the caller
 /// updates the view.
 fn requeue(model: &mut Model, i: usize) -> Vec<Effect> {
+    requeue_with(model, i, false)
+}
+
+fn requeue_with(model: &mut Model, i: usize, compare_no_sni: bool) -> Vec<Effect> {
     let Some(h) = model.hosts.get_mut(i) else {
         return Vec::new();
     };
@@ -214,6 +221,7 @@ fn requeue(model: &mut Model, i: usize) -> Vec<Effect> {
             host: i,
             generation: h.generation,
             target: h.target.clone(),
+            compare_no_sni,
         },
     };
     vec![Effect::Cancel { host: i }, run]
@@ -423,6 +431,13 @@ pub fn command(model: &mut Model, cmd: Command) -> Vec<Effect> {
         Command::Reprobe => {
             if let Some(i) = model.selected_index() {
                 return reprobe(model, i);
+            }
+        }
+        Command::ReprobeNoSni => {
+            if let Some(i) = model.selected_index() {
+                let effects = requeue_with(model, i, true);
+                model.refresh_host(i);
+                return effects;
             }
         }
         Command::ReprobeAll => return reprobe_all(model),

@@ -196,5 +196,60 @@ fn tree_lines(
             theme.dim,
         ));
     }
+    lines.extend(address_lines(r, w, theme));
+    lines
+}
+
+/// A multi-address target: what each address presents, under the chain
+/// (which is the first address's).
+fn address_lines(r: &Report, w: usize, theme: &Theme) -> Vec<Line<'static>> {
+    if r.endpoints.is_empty() {
+        return Vec::new();
+    }
+    let first_leaf = r.endpoints.first().and_then(|e| e.chain_sha256.first());
+    let addr_w = r
+        .endpoints
+        .iter()
+        .map(|e| str_width(&e.address))
+        .max()
+        .unwrap_or(0);
+    let mut lines = vec![
+        Line::raw(""),
+        Line::styled(
+            trunc(
+                &format!(
+                    "Addresses ({}; the chain above is the first's)",
+                    r.endpoints.len()
+                ),
+                w,
+            ),
+            theme.dim,
+        ),
+    ];
+    for e in &r.endpoints {
+        let (sym, _) = crate::tui::model::status_symbol(Some(e.status));
+        let what = match (e.chain_sha256.first(), &e.error) {
+            (Some(sha), _) => {
+                let fp: String = sha.chars().take(11).collect();
+                let same = if Some(sha) == first_leaf && e.address != r.endpoints[0].address {
+                    " (same leaf)"
+                } else {
+                    ""
+                };
+                let until = e
+                    .not_after
+                    .as_deref()
+                    .map(|t| format!("  until {}", t.chars().take(10).collect::<String>()))
+                    .unwrap_or_default();
+                let tls = e.tls_version.clone().unwrap_or_default();
+                format!("{tls}  leaf {fp}…{same}{until}")
+            }
+            (None, Some(err)) if e.local => format!("not reachable from here: {}", safe(err)),
+            (None, Some(err)) => format!("fails: {}", safe(err)),
+            (None, None) => "no certificate".to_string(),
+        };
+        let text = format!("{} {}  {what}", sym, pad(&e.address, addr_w));
+        lines.push(Line::styled(trunc(&text, w), theme.status(Some(e.status))));
+    }
     lines
 }

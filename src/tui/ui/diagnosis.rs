@@ -357,7 +357,22 @@ fn finding_head(f: &Finding, r: &Report, theme: &Theme, w: usize, out: &mut Vec<
             out.push(Line::styled(l, Style::new().add_modifier(Modifier::BOLD)));
         }
     }
+    // A name with several addresses: where the finding was seen.
+    let multi = !r.endpoints.is_empty() && !f.addresses.is_empty();
+    let addrs = || {
+        let shown: Vec<&str> = f.addresses.iter().take(4).map(String::as_str).collect();
+        let more = f.addresses.len().saturating_sub(4);
+        let mut s = safe(&shown.join(", "));
+        if more > 0 {
+            s.push_str(&format!(" and {more} more"));
+        }
+        s
+    };
     let blamed = match f.cert {
+        None if multi && f.addresses.len() == r.endpoints.len() => {
+            format!("all {} addresses", f.addresses.len())
+        }
+        None if multi => addrs(),
         None => "the connection".to_string(),
         Some(0) => match r.chain.first() {
             Some(e) => format!("the leaf, {}", safe(&e.info.display_name())),
@@ -368,7 +383,12 @@ fn finding_head(f: &Finding, r: &Report, theme: &Theme, w: usize, out: &mut Vec<
             None => format!("certificate #{i}"),
         },
     };
-    let meta = format!("{} · on {blamed}", f.code);
+    let at = if multi && f.cert.is_some() && f.addresses.len() < r.endpoints.len() {
+        format!(" · at {}", addrs())
+    } else {
+        String::new()
+    };
+    let meta = format!("{} · on {blamed}{at}", f.code);
     out.extend(plain(wrap(&meta, w, "  ", "  "), theme.dim));
 }
 

@@ -109,7 +109,14 @@ fn tree_rows(model: &Model) -> u16 {
             if model.tree_collapsed {
                 if r.chain.len() > 1 { 2 } else { 1 }
             } else {
-                u16::try_from(r.chain.len()).unwrap_or(u16::MAX)
+                // The chain, then a blank line, a heading and one row per
+                // address for a name with several.
+                let extra = if r.endpoints.is_empty() {
+                    0
+                } else {
+                    r.endpoints.len() + 2
+                };
+                u16::try_from(r.chain.len() + extra).unwrap_or(u16::MAX)
             }
         }
         _ => 1,

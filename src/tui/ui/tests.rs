@@ -909,3 +909,66 @@ fn rows_mark_what_a_reprobe_changed() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// A name served by several addresses.
+// ---------------------------------------------------------------------------
+
+/// `multi.test` at three addresses: the first serves a valid leaf, the
+/// second an expired one, the third refuses connections.
+fn multi(pki: &Pki) -> Report {
+    let at = |ip: [u8; 4], chain: Vec<Vec<u8>>, error: Option<ConnFailure>| {
+        let mut obs = observe("multi.test", chain, error);
+        obs.address = Some(std::net::SocketAddr::from((ip, 443)));
+        judge(pki, &obs)
+    };
+    let good = at(
+        [127, 0, 0, 1],
+        leaf(pki, "multi.test", None, T0 - 10 * DAY, T0 + 80 * DAY),
+        None,
+    );
+    let old = at(
+        [127, 0, 0, 2],
+        leaf(pki, "multi.test", None, T0 - 90 * DAY, T0 - 2 * DAY),
+        None,
+    );
+    let down = at(
+        [127, 0, 0, 3],
+        Vec::new(),
+        Some(ConnFailure {
+            code: ConnCode::Unreachable,
+            step: "connect",
+            message: "cannot connect to 127.0.0.3:443: connection refused".into(),
+            alert: None,
+            peer_said: None,
+            local: false,
+        }),
+    );
+    crate::diagnose::endpoints::merge(good, vec![old, down])
+}
+
+#[test]
+fn a_multi_address_target_shows_each_address_and_what_differs() {
+    let pki = pki();
+    let r = multi(&pki);
+    let mut codes: Vec<&str> = r.findings.iter().map(|f| f.code.as_str()).collect();
+    codes.sort();
+    assert_eq!(codes, ["expired", "inconsistent-endpoints", "unreachable"]);
+    assert_eq!(r.status, Status::Critical);
+    let m = model_with(vec![("multi.test", HostState::Done(Box::new(r)))]);
+    for (w, h) in [(80, 24), (160, 45)] {
+        let buf = draw(&m, w, h);
+        // One row in the host list.
+        assert_has(&buf, "Hosts (1)");
+        assert_has(&buf, "Addresses (3");
+        let second = row_with(&buf, "127.0.0.2");
+        assert!(second.contains('✗'), "{second}");
+        let third = row_with(&buf, "127.0.0.3");
+        assert!(third.contains("fails"), "{third}");
+        // The diagnosis names the difference.
+        assert_has(&buf, "do not serve");
+    }
+    let buf = draw(&m, 160, 45);
+    let first = row_with(&buf, "127.0.0.1  ");
+    assert!(first.contains("until") && first.contains('✓'), "{first}");
+}
