@@ -361,3 +361,28 @@ fn untrusted_and_incomplete_and_self_signed_are_told_apart() {
 fn pki_unrelated() -> Pki {
     pki()
 }
+
+#[test]
+fn days_left_agrees_with_expired_n_days_ago() {
+    // A leaf that expired 10 days and 1 hour before the instant judged.
+    let pki = pki();
+    let na = T0 - 10 * DAY - 3600;
+    let chain = leaf(&pki, &["late.rules.test"], na - 90 * DAY, na, |_| {});
+    let r = judge(
+        &pki,
+        chain,
+        "late.rules.test",
+        T0,
+        &DiagnoseOptions::default(),
+    );
+    let f = &r.findings[0];
+    assert_eq!(f.code.as_str(), "expired");
+    assert_eq!(f.title, "Certificate expired 10 days ago");
+    assert!(
+        f.detail.contains("it has been expired for 10 days"),
+        "{}",
+        f.detail
+    );
+    assert_eq!(r.leaf_days_left(), Some(-10), "the same count as the words");
+    assert_eq!(r.to_json().chain[0].days_left, -10);
+}

@@ -399,9 +399,11 @@ impl CertInfo {
             .saturating_add(1)
     }
 
-    /// Whole days until notAfter (floor); negative once expired.
+    /// Whole days until notAfter, truncated toward zero like the findings'
+    /// words: 10 days and 1 hour after notAfter is -10 ("expired 10 days
+    /// ago"), 5 days and 23 hours before it is 5 ("expires in 5 days").
     pub fn days_left(&self, now: i64) -> i64 {
-        self.not_after.saturating_sub(now).div_euclid(86_400)
+        self.not_after.saturating_sub(now) / 86_400
     }
 
     /// CN if any, else the subject, else the first SAN.

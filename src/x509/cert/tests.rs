@@ -148,9 +148,12 @@ fn validity_seconds_and_days() {
     assert_eq!(c.days_left(c.not_before), 30);
     assert_eq!(c.days_left(c.not_after - 1), 0);
     assert_eq!(c.days_left(c.not_after), 0);
-    assert_eq!(c.days_left(c.not_after + 1), -1);
+    // Truncated toward zero, as "expired N days ago" counts.
+    assert_eq!(c.days_left(c.not_after + 1), 0);
+    assert_eq!(c.days_left(c.not_after + 86_399), 0);
     assert_eq!(c.days_left(c.not_after + 86_400), -1);
-    assert_eq!(c.days_left(c.not_after + 86_401), -2);
+    assert_eq!(c.days_left(c.not_after + 86_401), -1);
+    assert_eq!(c.days_left(c.not_after + 10 * 86_400 + 3_600), -10);
 }
 
 #[test]
