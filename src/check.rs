@@ -17,18 +17,41 @@ use crate::report::finding::Status;
 use crate::report::{self, Report};
 use crate::run::Engine;
 
-/// Run `certscope check`; returns the process exit code.
+/// The exit code of a run stopped with Ctrl-C (128 + SIGINT).
+pub const INTERRUPTED: i32 = 130;
+
+/// Run `certscope check`; returns the process exit code. Ctrl-C stops the
+/// run: what finished is printed, the rest is named as not checked, and
+/// the exit code is 130.
 pub async fn run(args: CheckArgs) -> Result<i32, InputError> {
     let config = crate::cli::config(&args.targets, &args.probe)?;
     let format = if args.json { Format::Json } else { args.format };
     let total = config.target_count();
+    let labels: Vec<String> = config.targets.iter().map(|t| t.host_port()).collect();
+    let thresholds = (
+        config.diagnose.warn_days.unwrap_or(30),
+        config.diagnose.crit_days.unwrap_or(7),
+    );
     let engine = Arc::new(Engine::new(config));
     let mut rx = engine.stream();
     let mut out = Printer::new(format, total);
+    out.thresholds = thresholds;
     let mut progress = Progress::new(total);
-    while let Some(done) = rx.recv().await {
+    let mut done_idx = std::collections::HashSet::new();
+    let mut interrupt = std::pin::pin!(tokio::signal::ctrl_c());
+    let mut interrupted = false;
+    loop {
+        let done = tokio::select! {
+            d = rx.recv() => d,
+            _ = &mut interrupt => {
+                interrupted = true;
+                break;
+            }
+        };
+        let Some(done) = done else { break };
         match done {
             Ok((i, r)) => {
+                done_idx.insert(i);
                 out.add(i, &r);
                 progress.tick();
                 // Write out when nothing else is ready: one write for a
@@ -37,10 +60,140 @@ pub async fn run(args: CheckArgs) -> Result<i32, InputError> {
                     out.flush();
                 }
             }
-            Err(e) => eprintln!("certscope: {e}; the targets after it are not checked"),
+            Err(e) => {
+                if !crate::util::term::quiet() {
+                    eprintln!("certscope: {e}; the targets after it are not checked");
+                }
+            }
         }
     }
+    // Stop what is running.
+    drop(rx);
+    if interrupted {
+        progress.clear();
+        let missing: Vec<String> = (0..total)
+            .filter(|i| !done_idx.contains(i))
+            .map(|i| {
+                labels
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{}", i + 1))
+            })
+            .collect();
+        out.finish_interrupted(&missing);
+        return Ok(INTERRUPTED);
+    }
     Ok(out.finish())
+}
+
+/// One `--format jsonl` line: the result with the contract's version.
+#[derive(serde::Serialize)]
+struct JsonLine<'a> {
+    version: u32,
+    #[serde(flatten)]
+    result: crate::report::JsonResult<'a>,
+}
+
+/// At most this many targets are named in a one-line summary.
+const NAMED: usize = 5;
+
+/// "a, b, c and 4 more".
+fn named(items: &[String]) -> String {
+    let shown: Vec<&str> = items.iter().take(NAMED).map(String::as_str).collect();
+    let more = items.len().saturating_sub(NAMED);
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+/// What the plugin line keeps of a report.
+struct PluginFacts {
+    label: String,
+    status: Status,
+    why: Option<String>,
+    days: Option<i64>,
+}
+
+/// A perfdata label: quoted when it holds anything but letters, digits,
+/// `_`, `.`, `:` and `-`; a quote inside is doubled.
+fn perf_label(s: &str) -> String {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_.:-".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "''"))
+    }
+}
+
+/// The one monitoring-plugin line (Monitoring Plugins guidelines):
+/// `CERTSCOPE STATUS - text | perfdata`.
+fn plugin_line(facts: &[PluginFacts], worst: Status, (warn, crit): (u32, u32)) -> String {
+    let word = match worst {
+        Status::Ok => "OK",
+        Status::Warning => "WARNING",
+        Status::Critical => "CRITICAL",
+        Status::Error => "UNKNOWN",
+    };
+    let clean = |s: &str| s.replace(['|', '\n', '\r'], " ");
+    let text = match facts {
+        [] => "no targets".to_string(),
+        [f] => match &f.why {
+            Some(w) => format!("{}: {}", f.label, clean(w)),
+            None => format!("{}: certificate ok", f.label),
+        },
+        _ => {
+            let mut counts = [0usize; 4];
+            for f in facts {
+                counts[f.status.exit_code() as usize] += 1;
+            }
+            let parts: Vec<String> = ["ok", "warning", "critical", "error"]
+                .iter()
+                .zip(counts)
+                .filter(|(_, n)| *n > 0)
+                .map(|(w, n)| format!("{n} {w}"))
+                .collect();
+            let bad: Vec<String> = facts
+                .iter()
+                .filter(|f| f.status != Status::Ok)
+                .map(|f| match &f.why {
+                    Some(w) => format!("{}: {}", f.label, clean(w)),
+                    None => f.label.clone(),
+                })
+                .collect();
+            if bad.is_empty() {
+                format!("{} targets: {}", facts.len(), parts.join(", "))
+            } else {
+                format!(
+                    "{} targets: {}; {}",
+                    facts.len(),
+                    parts.join(", "),
+                    named(&bad).replace(", ", "; ")
+                )
+            }
+        }
+    };
+    let perf: Vec<String> = match facts {
+        [f] => f
+            .days
+            .map(|d| format!("days={d};{warn};{crit}"))
+            .into_iter()
+            .collect(),
+        _ => facts
+            .iter()
+            .filter_map(|f| {
+                f.days
+                    .map(|d| format!("{}={d};{warn};{crit}", perf_label(&f.label)))
+            })
+            .collect(),
+    };
+    if perf.is_empty() {
+        format!("CERTSCOPE {word} - {text}")
+    } else {
+        format!("CERTSCOPE {word} - {text} | {}", perf.join(" "))
+    }
 }
 
 /// Counts per status (ok, warning, critical, error), for the summary line,
@@ -78,12 +231,15 @@ pub struct Printer {
     next: usize,
     started: bool,
     out: std::io::BufWriter<std::io::Stdout>,
+    /// `--format nagios`: what each report leaves for the one line.
+    plugin: Vec<PluginFacts>,
+    /// `--warn-days` / `--crit-days` as the plugin line's perfdata says them.
+    pub thresholds: (u32, u32),
 }
 
 impl Printer {
     pub fn new(format: Format, expected: usize) -> Printer {
-        let color = std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let color = crate::util::term::color_enabled(std::io::stdout().is_terminal());
         Printer {
             format,
             expected,
@@ -96,6 +252,8 @@ impl Printer {
             next: 0,
             started: false,
             out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout()),
+            plugin: Vec::new(),
+            thresholds: (30, 7),
         }
     }
 
@@ -109,7 +267,24 @@ impl Printer {
         self.tally.add(r.status);
         let text = match self.format {
             Format::Jsonl => {
-                let _ = writeln!(self.out, "{}", report::json_line(r));
+                let line = JsonLine {
+                    version: 1,
+                    result: r.to_json(),
+                };
+                let text = serde_json::to_string(&line)
+                    .unwrap_or_else(|e| format!("{{\"version\":1,\"error\":\"{e}\"}}"));
+                let _ = writeln!(self.out, "{text}");
+                return;
+            }
+            Format::Nagios => {
+                self.plugin.push(PluginFacts {
+                    label: r.label.clone(),
+                    status: r.status,
+                    why: r.root_cause().map(|f| format!("{} ({})", f.title, f.code)),
+                    days: (r.status != Status::Error)
+                        .then(|| r.leaf_days_left())
+                        .flatten(),
+                });
                 return;
             }
             Format::Json => indent(&report::json_pretty(r), 4),
@@ -164,13 +339,58 @@ impl Printer {
             }
             _ => {}
         }
-        let _ = out.flush();
         let worst = if self.tally.total() < self.expected {
             Status::Error
         } else {
             self.tally.worst
         };
+        if self.format == Format::Nagios {
+            let _ = writeln!(out, "{}", plugin_line(&self.plugin, worst, self.thresholds));
+        }
+        let _ = out.flush();
         worst.exit_code()
+    }
+
+    /// Ctrl-C: print what finished, then say which targets were not checked.
+    pub fn finish_interrupted(mut self, missing: &[String]) {
+        let rest = std::mem::take(&mut self.pending);
+        for t in rest.values() {
+            self.write(t);
+        }
+        let note = format!(
+            "interrupted: {} of {} targets not checked: {}",
+            missing.len(),
+            self.expected,
+            named(missing)
+        );
+        let out = &mut self.out;
+        match self.format {
+            Format::Json => {
+                let list = serde_json::to_string(missing).unwrap_or_else(|_| "[]".into());
+                if self.started {
+                    let _ = writeln!(
+                        out,
+                        "\n  ],\n  \"interrupted\": true,\n  \"not_checked\": {list}\n}}"
+                    );
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "{{\n  \"version\": 1,\n  \"results\": [],\n  \"interrupted\": true,\n  \"not_checked\": {list}\n}}"
+                    );
+                }
+            }
+            Format::Text => {
+                let _ = writeln!(out, "{note}");
+            }
+            Format::Nagios => {
+                let _ = writeln!(out, "CERTSCOPE UNKNOWN - {note}");
+            }
+            Format::Jsonl | Format::Csv => {}
+        }
+        let _ = out.flush();
+        if matches!(self.format, Format::Jsonl | Format::Csv) {
+            eprintln!("certscope: {note}");
+        }
     }
 }
 
@@ -273,11 +493,19 @@ struct Progress {
 impl Progress {
     fn new(total: usize) -> Progress {
         Progress {
-            total,
+            // --quiet: no progress at all.
+            total: if crate::util::term::quiet() { 0 } else { total },
             done: 0,
             tty: std::io::stderr().is_terminal(),
             last: Instant::now(),
             started: Instant::now(),
+        }
+    }
+
+    /// End an in-place progress line (before other stderr output).
+    fn clear(&self) {
+        if self.tty && self.total >= 10 && self.done < self.total {
+            eprintln!();
         }
     }
 

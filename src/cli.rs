@@ -25,7 +25,16 @@ certscope connects to TLS servers, captures the certificate chain they present (
 invalid one), and says in plain words what is wrong, what browsers and clients will show, \
 and the commands that fix it.\n\n\
 Exit codes of `check` follow the Nagios convention: 0 ok, 1 warning, 2 critical, \
-3 error or bad input (the worst target wins)."
+3 error or bad input (the worst target wins); 130 when interrupted.\n\n\
+Defaults come from ~/.config/certscope/config.toml when it exists (see \
+`certscope example-settings`); the command line wins over it.",
+    after_help = "Examples:\n  \
+certscope example.com                         the TUI on one host\n  \
+certscope demo                                the TUI over the offline lab of broken servers\n  \
+certscope check example.com mail.example.com  a report without the TUI (exit code = worst status)\n  \
+certscope check --json example.com            the same as JSON\n  \
+certscope inspect fullchain.pem --name example.com\n  \
+certscope -- check                            the TUI on a host named check"
 )]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
@@ -48,6 +57,31 @@ pub struct Cli {
     /// to $XDG_STATE_HOME/certscope/certscope.log. RUST_LOG overrides it.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Print results and errors only: no progress, no warnings.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set or TERM=dumb;
+    /// CLICOLOR_FORCE forces it), always or never.
+    #[arg(long, value_name = "WHEN", value_enum, global = true)]
+    pub color: Option<ColorArg>,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<ColorArg> for crate::util::term::ColorChoice {
+    fn from(c: ColorArg) -> Self {
+        match c {
+            ColorArg::Auto => Self::Auto,
+            ColorArg::Always => Self::Always,
+            ColorArg::Never => Self::Never,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,6 +94,19 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Print a commented example hosts file (TOML) for --hosts-file.
     ExampleHosts,
+    /// Print a commented example settings file (~/.config/certscope/config.toml).
+    ExampleSettings,
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    #[command(after_help = "Examples:\n  \
+certscope completions bash > ~/.local/share/bash-completion/completions/certscope\n  \
+certscope completions zsh > ~/.zfunc/_certscope\n  \
+certscope completions fish > ~/.config/fish/completions/certscope.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): certscope man | man -l -
+    Man,
     /// Run a Prometheus exporter: GET /probe?target=HOST:PORT answers why a
     /// target's certificate fails, as metrics (see assets/prometheus/).
     Serve(ServeArgs),
@@ -82,6 +129,9 @@ pub enum Format {
     /// address, status, the leaf's subject, SANs, issuer, dates, key,
     /// signature, serial, SHA-256 and the finding codes.
     Csv,
+    /// One monitoring-plugin line (Nagios, Icinga, Sensu) with perfdata:
+    /// `CERTSCOPE CRITICAL - ... | days=-30;30;7`.
+    Nagios,
 }
 
 /// Options shared by the TUI and `check`.
@@ -94,7 +144,8 @@ pub struct ProbeArgs {
     /// Upgrade a plaintext connection first: smtp, imap, pop3, ftp, xmpp, ldap, postgres or mysql (the port then defaults to the protocol's).
     #[arg(long, value_name = "PROTO", value_parser = parse_starttls)]
     pub starttls: Option<crate::target::Proto>,
-    /// Read targets with per-target options from a TOML hosts file (see `certscope example-hosts`).
+    /// Read targets from a hosts file: TOML with per-target options (see
+    /// `certscope example-hosts`), or a plain list, one target per line.
     #[arg(long, value_name = "FILE")]
     pub hosts_file: Option<PathBuf>,
     /// Connect to ADDR for HOST:PORT (curl's syntax; repeatable), e.g.
@@ -147,8 +198,16 @@ pub struct ProbeArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+certscope check example.com\n  \
+certscope check --starttls smtp mail.example.com\n  \
+certscope check --resolve www.example.com:443:192.0.2.1,192.0.2.2 www.example.com\n  \
+certscope check --hosts-file hosts.toml --format jsonl\n  \
+certscope check --format nagios example.com     (a monitoring-plugin line)\n  \
+certscope check - < hosts.txt                   (one target per line)")]
 pub struct CheckArgs {
-    /// host, host:port, [v6addr]:port or https://host[:port]/... (port defaults to 443).
+    /// host, host:port, [v6addr]:port or https://host[:port]/... (port defaults to 443);
+    /// `-` reads targets from standard input, one per line.
     /// Without TARGET and --hosts-file: ~/.config/certscope/hosts.toml.
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
@@ -163,6 +222,10 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+certscope inspect fullchain.pem\n  \
+certscope inspect fullchain.pem --name www.example.com --key privkey.pem\n  \
+certscope inspect --json cert.der")]
 pub struct InspectArgs {
     /// PEM (a chain, a bundle) or DER certificate files; the leaf first is expected.
     #[arg(value_name = "FILE", required = true)]
@@ -242,6 +305,8 @@ pub struct LabArgs {
 /// options (and the hosts file they name, or the default one when no
 /// TARGET is given).
 pub fn config(raw_targets: &[String], args: &ProbeArgs) -> Result<Config, InputError> {
+    let raw_targets = expand_targets(raw_targets, args)?;
+    let raw_targets = &raw_targets[..];
     let sni = match &args.sni {
         None => None,
         Some(s) => Some(match Host::parse(s) {
@@ -271,8 +336,10 @@ pub fn config(raw_targets: &[String], args: &ProbeArgs) -> Result<Config, InputE
     }
     let trust = Arc::new(TrustStore::load(args.trust_store, &args.ca_file).map_err(InputError)?);
     let trust_for = vec![trust.clone(); targets.len()];
-    // A hosts file: --hosts-file, else the default one when no TARGET is given.
+    // A hosts file: --hosts-file, else the default one when no TARGET is given
+    // (a plain list was read into the targets already).
     let hosts_file = match &args.hosts_file {
+        Some(p) if is_plain_list(p) => None,
         Some(p) => Some(p.clone()),
         None if raw_targets.is_empty() => hostsfile::default_file(),
         None => None,
@@ -320,6 +387,182 @@ pub fn config(raw_targets: &[String], args: &ProbeArgs) -> Result<Config, InputE
         interval: hosts.as_ref().and_then(|h| h.interval()),
         hosts,
     })
+}
+
+/// The manual page (roff), from the same definitions as `--help`.
+pub fn man_page() -> Vec<u8> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    let _ = clap_mangen::Man::new(Cli::command()).render(&mut out);
+    out
+}
+
+/// Most targets read from standard input or a plain list.
+const MAX_LISTED: usize = 1_000_000;
+
+fn is_plain_list(p: &std::path::Path) -> bool {
+    matches!(hostsfile::read_plain_list(p), Ok(Some(_)))
+}
+
+/// The command line's targets with `-` replaced by standard input's lines
+/// and a plain-list `--hosts-file` appended (blank lines and `#` comments
+/// skipped). Errors name the line.
+fn expand_targets(raw: &[String], args: &ProbeArgs) -> Result<Vec<String>, InputError> {
+    let mut out = Vec::with_capacity(raw.len());
+    for r in raw {
+        if r != "-" {
+            out.push(r.clone());
+            continue;
+        }
+        let mut text = String::new();
+        use std::io::Read;
+        std::io::stdin()
+            .take(64 << 20)
+            .read_to_string(&mut text)
+            .map_err(|e| InputError(format!("cannot read targets from standard input: {e}")))?;
+        let list = hostsfile::plain_targets(&text).ok_or_else(|| {
+            InputError(
+                "standard input holds TOML, not one target per line: give it with --hosts-file"
+                    .into(),
+            )
+        })?;
+        for (line, t) in list {
+            Target::parse(&t, 443)
+                .map_err(|e| InputError(format!("standard input, line {line}: {e}")))?;
+            out.push(t);
+        }
+    }
+    if let Some(p) = &args.hosts_file
+        && let Some(list) = hostsfile::read_plain_list(p).map_err(InputError)?
+    {
+        let shown = crate::util::sanitize::for_terminal(&p.display().to_string());
+        for (line, t) in list {
+            Target::parse(&t, 443)
+                .map_err(|e| InputError(format!("hosts file {shown}, line {line}: {e}")))?;
+            out.push(t);
+        }
+    }
+    if out.len() > MAX_LISTED {
+        return Err(InputError(format!(
+            "{} targets: more than {MAX_LISTED}; split the list",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// Fill in what the command line left at its default from the settings
+/// file (`m` is the matches of the (sub)command that holds `args`).
+pub fn apply_settings(
+    args: &mut ProbeArgs,
+    m: &clap::ArgMatches,
+    s: &crate::config::settings::Settings,
+) {
+    let given = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    if !given("timeout")
+        && let Some(t) = s.timeout
+    {
+        args.timeout = t;
+    }
+    if !given("concurrency")
+        && let Some(c) = s.concurrency
+    {
+        args.concurrency = c;
+    }
+    if !given("warn_days") && s.warn_days.is_some() {
+        args.warn_days = s.warn_days;
+    }
+    if !given("crit_days") && s.crit_days.is_some() {
+        args.crit_days = s.crit_days;
+    }
+    if !given("trust_store")
+        && let Some(k) = s.trust_store
+    {
+        args.trust_store = k;
+    }
+    if !given("ca_file") && !s.ca_file.is_empty() {
+        args.ca_file = s.ca_file.clone();
+    }
+    if !given("no_revocation")
+        && let Some(b) = s.no_revocation
+    {
+        args.no_revocation = b;
+    }
+    if !given("no_aia")
+        && let Some(b) = s.no_aia
+    {
+        args.no_aia = b;
+    }
+}
+
+/// [`apply_settings`] for `inspect`'s own options.
+pub fn apply_settings_inspect(
+    args: &mut InspectArgs,
+    m: &clap::ArgMatches,
+    s: &crate::config::settings::Settings,
+) {
+    let given = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    if !given("warn_days") && s.warn_days.is_some() {
+        args.warn_days = s.warn_days;
+    }
+    if !given("crit_days") && s.crit_days.is_some() {
+        args.crit_days = s.crit_days;
+    }
+    if !given("trust_store")
+        && let Some(k) = s.trust_store
+    {
+        args.trust_store = k;
+    }
+    if !given("ca_file") && !s.ca_file.is_empty() {
+        args.ca_file = s.ca_file.clone();
+    }
+}
+
+/// The subcommands, for typo suggestions.
+const COMMANDS: &[&str] = &[
+    "check",
+    "demo",
+    "inspect",
+    "serve",
+    "lab",
+    "example-hosts",
+    "example-serve",
+    "example-settings",
+    "completions",
+    "man",
+    "help",
+];
+
+/// Levenshtein distance (short words only).
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// A first TUI target that looks like a mistyped subcommand (`chek`): no
+/// dot, colon or slash, and close to a command's name. `None` when the
+/// target came after `--` or looks like a host.
+pub fn mistyped_command(first_target: &str, after_double_dash: bool) -> Option<&'static str> {
+    if after_double_dash || first_target.len() > 20 || first_target.contains(['.', ':', '/', '[']) {
+        return None;
+    }
+    let t = first_target.to_ascii_lowercase();
+    COMMANDS
+        .iter()
+        .copied()
+        .map(|c| (distance(&t, c), c))
+        .filter(|(d, c)| *d > 0 && *d <= if c.len() > 4 { 2 } else { 1 })
+        .min()
+        .map(|(_, c)| c)
 }
 
 /// Probe options for `certscope demo`: the defaults, with a short timeout
@@ -389,6 +632,22 @@ mod tests {
         assert_eq!(parse_at("1970-01-01T01:00:00+01:00"), Ok(0));
         assert!(parse_at("tomorrow").is_err());
         assert!(parse_at("2026-13-01").is_err());
+    }
+
+    #[test]
+    fn typos_of_commands() {
+        assert_eq!(mistyped_command("chek", false), Some("check"));
+        assert_eq!(mistyped_command("inspetc", false), Some("inspect"));
+        assert_eq!(mistyped_command("serv", false), Some("serve"));
+        assert_eq!(mistyped_command("chek", true), None, "after --");
+        assert_eq!(mistyped_command("chek:443", false), None);
+        assert_eq!(mistyped_command("example.com", false), None);
+        assert_eq!(mistyped_command("localhost", false), None);
+        assert_eq!(
+            mistyped_command("check", false),
+            None,
+            "an exact name is the command"
+        );
     }
 
     #[test]

@@ -3,35 +3,64 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use clap::error::ErrorKind;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, FromArgMatches};
 
 use certscope::cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let matches = match Cli::command().try_get_matches_from(&raw) {
+        Ok(m) => m,
+        Err(e) => return clap_error(e),
+    };
+    let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
+        Err(e) => return clap_error(e),
+    };
+    // `certscope chek example.com` is a typo, not a host named chek (unless
+    // it came after `--`).
+    if cli.command.is_none()
+        && let Some(first) = cli.targets.first()
+    {
+        let dashed = raw.iter().any(|a| a == "--");
+        if let Some(cmd) = certscope::cli::mistyped_command(first, dashed) {
+            let shown = certscope::util::sanitize::for_terminal(first);
+            eprintln!(
+                "certscope: error: unknown command '{shown}'; did you mean '{cmd}'? (for a host named {shown}, write {shown}:443 or put it after --; see certscope --help)"
+            );
+            return ExitCode::from(3);
+        }
+    }
+    // The settings file gives what the command line leaves unset.
+    let settings = match certscope::config::settings::load_default() {
+        Ok(s) => s,
         Err(e) => {
-            if matches!(
-                e.kind(),
-                ErrorKind::DisplayHelp
-                    | ErrorKind::DisplayVersion
-                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-            ) {
-                let _ = e.print();
-                return ExitCode::SUCCESS;
-            }
-            // One line: clap's first line, plus where to look.
-            let text = e.render().to_string();
-            let first = text
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid arguments");
-            let first = first.trim_start_matches("error: ");
-            eprintln!("certscope: error: {first} (see certscope --help)");
+            eprintln!("certscope: error: {e}");
             return ExitCode::from(3);
         }
     };
+    let sub = matches.subcommand().map(|(_, m)| m);
+    match (&mut cli.command, sub) {
+        (None, _) => certscope::cli::apply_settings(&mut cli.probe, &matches, &settings),
+        (Some(Command::Check(a)), Some(m)) => {
+            certscope::cli::apply_settings(&mut a.probe, m, &settings)
+        }
+        (Some(Command::Serve(a)), Some(m)) => {
+            certscope::cli::apply_settings(&mut a.probe, m, &settings)
+        }
+        (Some(Command::Inspect(a)), Some(m)) => {
+            certscope::cli::apply_settings_inspect(a, m, &settings)
+        }
+        _ => {}
+    }
+    let color = cli
+        .color
+        .map(Into::into)
+        .or(settings.color)
+        .unwrap_or_default();
+    certscope::util::term::set_choice(color);
+    certscope::util::term::set_quiet(cli.quiet);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -77,6 +106,21 @@ fn main() -> ExitCode {
             },
             Some(Command::ExampleServe) => {
                 print!("{}", certscope::serve::config::EXAMPLE);
+                0
+            }
+            Some(Command::ExampleSettings) => {
+                print!("{}", certscope::config::settings::EXAMPLE);
+                0
+            }
+            Some(Command::Completions { shell }) => {
+                let mut cmd = Cli::command();
+                clap_complete::generate(shell, &mut cmd, "certscope", &mut std::io::stdout());
+                0
+            }
+            Some(Command::Man) => {
+                use std::io::Write;
+                let mut out = std::io::stdout();
+                let _ = out.write_all(&certscope::cli::man_page());
                 0
             }
             Some(Command::ExampleHosts) => {
@@ -212,4 +256,48 @@ async fn run_demo() -> i32 {
     let code = open_tui(&targets, &args, None).await;
     lab.shutdown();
     code
+}
+
+/// Bad command line: clap's first line, with its suggestion ("did you mean")
+/// and the possible values when it has them, then exit 3. Help and version
+/// print as clap prints them.
+fn clap_error(e: clap::Error) -> ExitCode {
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = e.render().to_string();
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid arguments");
+    let mut msg = first.trim_start_matches("error: ").to_string();
+    let strings = |v: &ContextValue| -> Vec<String> {
+        match v {
+            ContextValue::String(s) => vec![s.clone()],
+            ContextValue::Strings(v) => v.clone(),
+            _ => Vec::new(),
+        }
+    };
+    for kind in [ContextKind::SuggestedSubcommand, ContextKind::SuggestedArg] {
+        if let Some(v) = e.get(kind) {
+            let s = strings(v);
+            if !s.is_empty() {
+                msg.push_str(&format!("; did you mean '{}'?", s.join("' or '")));
+            }
+        }
+    }
+    if let Some(v) = e.get(ContextKind::ValidValue) {
+        let s = strings(v);
+        if !s.is_empty() {
+            msg.push_str(&format!(" (possible values: {})", s.join(", ")));
+        }
+    }
+    eprintln!("certscope: error: {msg} (see certscope --help)");
+    ExitCode::from(3)
 }

@@ -30,8 +30,10 @@ pub const EXAMPLE: &str = r#"# certscope hosts file (TOML): the targets to check
 # $XDG_CONFIG_HOME/certscope/hosts.toml (default ~/.config/certscope/hosts.toml).
 # Unknown keys are an error. Relative paths are relative to this file.
 # Targets given on the command line are checked too, before these.
-# A value set on a target wins over [defaults], which wins over the command
-# line (--starttls, --sni, --resolve); --ca-file and --trust-store apply to all.
+# The command line (--starttls, --sni, --resolve) wins over a value set on a
+# target, which wins over [defaults], which wins over the settings file
+# (certscope example-settings); --ca-file and --trust-store apply to all.
+# A plain list (one target per line, # comments) works as a hosts file too.
 
 # Optional: values for every [[target]] below.
 [defaults]
@@ -151,6 +153,31 @@ fn read_text(path: &Path) -> Result<(String, String), String> {
         format!("hosts file {shown}, line {line}: the file is not UTF-8 text")
     })?;
     Ok((shown, text))
+}
+
+/// The targets of a plain list (one per line; blank lines and `#` comments
+/// skipped), each with its line, or `None` when the text is TOML (a line
+/// starts with `[` or holds `=`).
+pub fn plain_targets(text: &str) -> Option<Vec<(usize, String)>> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let l = line.split('#').next().unwrap_or("").trim();
+        if l.is_empty() {
+            continue;
+        }
+        if l.starts_with('[') && !l.starts_with("[::") && !l.contains("]:") || l.contains('=') {
+            return None;
+        }
+        out.push((i + 1, l.to_string()));
+    }
+    Some(out)
+}
+
+/// A plain-list hosts file's targets (see [`plain_targets`]), or `None`
+/// when the file is TOML. Errors name the file.
+pub fn read_plain_list(path: &Path) -> Result<Option<Vec<(usize, String)>>, String> {
+    let (_, text) = read_text(path)?;
+    Ok(plain_targets(&text))
 }
 
 /// Read and parse a hosts file. Relative CA file paths are resolved against
@@ -601,7 +628,8 @@ impl Defaults {
         let host_line = at(rt.host.span());
         let mut t = rt.host.into_inner().0;
         let own_starttls = rt.starttls.map(|s| s.0);
-        let starttls = own_starttls.or(self.starttls).or(inherit.starttls);
+        // The command line wins over the target, which wins over [defaults].
+        let starttls = inherit.starttls.or(own_starttls).or(self.starttls);
         if let Some(p) = &rt.port {
             let port = p.get_ref().0;
             if t.port != 0 && t.port != port {
@@ -615,18 +643,21 @@ impl Defaults {
             t.port = port;
         }
         if t.port == 0 {
-            t.port = own_starttls
+            t.port = inherit
+                .starttls
+                .or(own_starttls)
                 .map(Proto::default_port)
                 .or(self.port)
                 .or(starttls.map(Proto::default_port))
                 .unwrap_or(443);
         }
         t.starttls = starttls;
-        t.sni = rt.sni.map(|s| s.0).or_else(|| inherit.sni.clone());
-        match rt.resolve {
-            Some(addrs) => t.connect_addrs = addrs.0,
-            None => ResolveRule::apply(inherit.resolve, &mut t),
+        t.sni = inherit.sni.clone().or(rt.sni.map(|s| s.0));
+        if let Some(addrs) = rt.resolve {
+            t.connect_addrs = addrs.0;
         }
+        // A --resolve rule for this host and port wins over `resolve`.
+        ResolveRule::apply(inherit.resolve, &mut t);
         let mut labels = self.labels.clone();
         for l in rt.labels.unwrap_or_default() {
             if !labels.contains(&l.0) {
@@ -954,6 +985,24 @@ host = "plain.example.test"
     }
 
     #[test]
+    fn plain_lists() {
+        let l =
+            plain_targets("# web\na.test\n\n  b.test:8443  # note\n[::1]:443\nhttps://c.test/x\n")
+                .unwrap();
+        assert_eq!(
+            l,
+            [
+                (2, "a.test".to_string()),
+                (4, "b.test:8443".to_string()),
+                (5, "[::1]:443".to_string()),
+                (6, "https://c.test/x".to_string())
+            ]
+        );
+        assert!(plain_targets("[[target]]\nhost = \"a.test\"\n").is_none());
+        assert!(plain_targets("[defaults]\n").is_none());
+    }
+
+    #[test]
     fn ports_and_inherited_options() {
         let rules = [ResolveRule::parse("b.test:25:10.0.0.1").unwrap()];
         let inherit = Inherit {
@@ -961,12 +1010,13 @@ host = "plain.example.test"
             starttls: Some(Proto::Smtp),
             resolve: &rules,
         };
-        let text = "[[target]]\nhost = \"a.test\"\nstarttls = \"imap\"\n\
-                    [[target]]\nhost = \"b.test\"\n\
+        let text = "[[target]]\nhost = \"a.test\"\nstarttls = \"imap\"\nsni = \"own.test\"\n\
+                    [[target]]\nhost = \"b.test\"\nresolve = \"10.9.9.9\"\n\
                     [[target]]\nhost = \"https://c.test/x\"\nport = 443\n";
         let es = parse(text, "h", Path::new(""), &inherit).unwrap();
-        assert_eq!(es[0].target.port, 143);
-        assert_eq!(es[0].target.starttls, Some(Proto::Imap));
+        // The command line wins over the target's own values.
+        assert_eq!(es[0].target.port, 25);
+        assert_eq!(es[0].target.starttls, Some(Proto::Smtp));
         assert_eq!(es[0].target.sni.as_deref(), Some("cli.test"));
         assert_eq!(es[1].target.port, 25);
         assert_eq!(es[1].target.starttls, Some(Proto::Smtp));

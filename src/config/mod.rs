@@ -5,6 +5,7 @@
 //! any mode: the command line is turned into this by `cli`.
 
 pub mod hostsfile;
+pub mod settings;
 
 use std::sync::Arc;
 
