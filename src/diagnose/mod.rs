@@ -51,6 +51,21 @@ fn conn_title(c: Code) -> &'static str {
     }
 }
 
+/// A connection failure's message (a clause, so it also reads inside
+/// other sentences) as a sentence of its own: capitalised, ending with a
+/// period. The step it failed at stays data (`ConnFailure::step`).
+pub fn sentence(message: &str) -> String {
+    let trimmed = message.trim();
+    let mut out = rules::capital(trimmed);
+    if out.is_empty() {
+        return "The connection failed.".into();
+    }
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
 /// Diagnose one observation at instant `now` (unix seconds), parsing its
 /// certificates (and those its AIA fetches brought) here.
 pub fn diagnose(obs: &Observation, trust: &TrustStore, now: i64, opts: &DiagnoseOptions) -> Report {
@@ -126,7 +141,7 @@ pub fn diagnose_chain(
             severity: Severity::Critical,
             cert: None,
             title: conn_title(code).to_string(),
-            detail: format!("{} (step: {}).", err.message, err.step),
+            detail: sentence(&err.message),
             clients: crate::diagnose::clients::connection_clients(code, err.step),
             fix: crate::diagnose::fix::steps(code, &fix, &Facts::default()),
             addresses: Vec::new(),

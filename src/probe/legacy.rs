@@ -63,14 +63,16 @@ async fn exchange(stream: &mut TcpStream, sni: Option<&str>) -> Result<LegacyHel
     stream
         .write_all(&ch)
         .await
-        .map_err(|e| format!("sending the ClientHello: {e}"))?;
+        .map_err(|e| format!("sending the ClientHello: {}", crate::probe::io_words(&e)))?;
     let mut parser = Parser::default();
     let mut buf = vec![0u8; 8192];
     loop {
-        let n = stream
-            .read(&mut buf)
-            .await
-            .map_err(|e| format!("reading the server's answer: {e}"))?;
+        let n = stream.read(&mut buf).await.map_err(|e| {
+            format!(
+                "reading the server's answer: {}",
+                crate::probe::io_words(&e)
+            )
+        })?;
         if n == 0 {
             return Err(parser.eof_message());
         }

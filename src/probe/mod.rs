@@ -212,6 +212,61 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Recorder<S> {
     }
 }
 
+/// An I/O error in words: what happened, from its kind, without the
+/// operating system's own text or error number ("connection refused", not
+/// "Connection refused (os error 111)").
+pub fn io_words(e: &io::Error) -> String {
+    use io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => "the connection was refused".into(),
+        K::ConnectionReset => "the connection was reset".into(),
+        K::ConnectionAborted => "the connection was aborted".into(),
+        K::NotConnected => "the connection is not established".into(),
+        K::BrokenPipe => "the connection was closed while certscope was writing".into(),
+        K::UnexpectedEof => "the connection was closed early".into(),
+        K::TimedOut => "the operation timed out".into(),
+        K::HostUnreachable => "host unreachable".into(),
+        K::NetworkUnreachable => "network unreachable".into(),
+        K::NetworkDown => "this machine's network is down".into(),
+        K::AddrNotAvailable => "no local address can reach it".into(),
+        K::AddrInUse => "no free local port".into(),
+        K::PermissionDenied => {
+            "this machine does not permit the connection (a local firewall or policy)".into()
+        }
+        K::Interrupted => "the operation was interrupted".into(),
+        // ErrorKind's own description: a few plain words, no OS text.
+        other => other.to_string(),
+    }
+}
+
+/// Why a name did not resolve, in words. The resolver's message (the C
+/// library's gai text) is kept without Rust's prefix or an OS error number.
+fn resolve_words(e: &io::Error) -> String {
+    let text = e.to_string();
+    let text = text
+        .strip_prefix("failed to lookup address information: ")
+        .unwrap_or(&text);
+    let text = match text.find(" (os error") {
+        Some(at) => &text[..at],
+        None => text,
+    };
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("not known") || lower.contains("no address associated") {
+        "no DNS record for it".into()
+    } else if lower.contains("temporary failure") {
+        "the DNS server did not answer (temporary failure in name resolution)".into()
+    } else if text.trim().is_empty() {
+        io_words(e)
+    } else {
+        let t = sanitize::for_terminal(text.trim());
+        let mut c = t.chars();
+        match c.next() {
+            Some(f) => f.to_lowercase().chain(c).collect(),
+            None => t,
+        }
+    }
+}
+
 fn fail(code: ConnCode, step: &'static str, message: impl Into<String>) -> ConnFailure {
     ConnFailure {
         code,
@@ -259,10 +314,7 @@ async fn resolve(target: &Target, timeout: Duration) -> Result<Vec<SocketAddr>, 
         Ok(Err(e)) => Err(fail(
             ConnCode::Unreachable,
             "resolve",
-            format!(
-                "the name {name} does not resolve ({})",
-                sanitize::for_terminal(&e.to_string())
-            ),
+            format!("the name {name} does not resolve: {}", resolve_words(&e)),
         )),
         Ok(Ok(addrs)) => {
             let mut v: Vec<SocketAddr> = Vec::new();
@@ -296,17 +348,29 @@ async fn connect(
                 return Ok((s, *addr));
             }
             Ok(Err(e)) => {
-                let why = match e.kind() {
+                let message = match e.kind() {
                     io::ErrorKind::ConnectionRefused => {
-                        "connection refused (nothing listens on that port)".to_string()
+                        format!("nothing listens on {addr}: the connection was refused")
                     }
-                    _ => sanitize::for_terminal(&e.to_string()),
+                    io::ErrorKind::HostUnreachable => {
+                        format!("no route to {} (host unreachable)", addr.ip())
+                    }
+                    io::ErrorKind::NetworkUnreachable => format!(
+                        "no route to {} (network unreachable from this machine)",
+                        addr.ip()
+                    ),
+                    io::ErrorKind::AddrNotAvailable => format!(
+                        "this machine cannot connect to {addr}: it has no local address of that family"
+                    ),
+                    io::ErrorKind::TimedOut => {
+                        format!("no TCP connection to {addr}: the attempt timed out")
+                    }
+                    io::ErrorKind::ConnectionReset => {
+                        format!("{addr} reset the connection as it was being made")
+                    }
+                    _ => format!("cannot connect to {addr}: {}", io_words(&e)),
                 };
-                let mut f = fail(
-                    ConnCode::Unreachable,
-                    "connect",
-                    format!("cannot connect to {addr}: {why}"),
-                );
+                let mut f = fail(ConnCode::Unreachable, "connect", message);
                 // No route to that network from here (IPv6 on an IPv4-only
                 // machine): this machine's limit, not the server's fault.
                 f.local = matches!(
@@ -321,7 +385,7 @@ async fn connect(
                         ConnCode::Timeout,
                         "connect",
                         format!(
-                            "no TCP connection to {addr} within {}s",
+                            "{addr} did not accept a TCP connection within {}s (a firewall dropping packets, or the host is down)",
                             timeout.as_secs_f32()
                         ),
                     ),
@@ -619,16 +683,19 @@ pub async fn handshake(
     match result {
         Err(_) => {
             let peer = first.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let at = obs.address.map(|a| format!(" at {a}")).unwrap_or_default();
+            let secs = opts.timeout.as_secs_f32();
             let mut f = fail(
                 ConnCode::Timeout,
                 "handshake",
-                format!("no TLS handshake within {}s", opts.timeout.as_secs_f32()),
+                format!("the server{at} did not finish the TLS handshake within {secs}s"),
             );
             if !peer.is_empty() && peer[0] != 0x16 && peer[0] != 0x15 {
                 f = classify_plaintext(&peer);
             } else if peer.is_empty() {
-                f.message
-                    .push_str(" (the server accepted the connection but sent nothing)");
+                f.message = format!(
+                    "the server{at} accepted the connection but sent nothing within {secs}s: no answer to the TLS ClientHello"
+                );
             }
             obs.error = Some(f);
         }
@@ -718,8 +785,8 @@ fn classify_tls_error(e: &io::Error, peer: &[u8]) -> ConnFailure {
                 "the server reset the connection during the handshake".to_string()
             }
             _ => format!(
-                "handshake I/O error: {}",
-                sanitize::for_terminal(&e.to_string())
+                "the connection failed during the TLS handshake: {}",
+                io_words(e)
             ),
         };
         return fail(ConnCode::HandshakeFailed, "handshake", msg);

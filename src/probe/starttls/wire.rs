@@ -56,8 +56,8 @@ impl Wire {
             }
             Ok(Err(e)) => Err(failed(
                 format!(
-                    "connection error while waiting for the {what}: {}",
-                    sanitize::for_terminal(&e.to_string())
+                    "the connection failed while certscope waited for the {what}: {}",
+                    crate::probe::io_words(&e)
                 ),
                 None,
             )),
@@ -121,8 +121,9 @@ impl Wire {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(failed(
                 format!(
-                    "cannot send {what}: {}",
-                    sanitize::for_terminal(&e.to_string())
+                    "cannot send {what} to the {} server: {}",
+                    self.name(),
+                    crate::probe::io_words(&e)
                 ),
                 None,
             )),
