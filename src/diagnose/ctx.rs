@@ -68,6 +68,17 @@ impl Ctx<'_> {
         }
     }
 
+    /// The probe's own time (unix seconds): when the certificates were seen.
+    pub fn checked_at(&self) -> i64 {
+        self.obs.started_at
+    }
+
+    /// The instant judged is not the time of the check (`--at`): findings
+    /// about dates then speak of that instant, not of now.
+    pub fn hypothetical(&self) -> bool {
+        self.now != self.obs.started_at
+    }
+
     /// A short label for certificate `i`: "the leaf" or "intermediate 'CN'".
     pub fn label(&self, i: usize) -> String {
         let name = self

@@ -105,6 +105,45 @@ impl FixContext {
         )
     }
 
+    /// "the file holds" for a chain read from a file, else "the server sends".
+    fn sends(&self) -> &'static str {
+        if self.file.is_some() {
+            "the file holds"
+        } else {
+            "the server sends"
+        }
+    }
+
+    /// "Confirm the dates the server presents" / "... in the file".
+    fn confirm_dates(&self) -> FixStep {
+        let title = if self.file.is_some() {
+            "Confirm the dates of the leaf in the file"
+        } else {
+            "Confirm the dates the server presents"
+        };
+        FixStep::cmd(title, self.show_dates())
+    }
+
+    /// Every certificate of the chain as text, piped to `grep GREP`
+    /// (`grep` is its arguments, already quoted).
+    fn chain_text(&self, grep: &str) -> String {
+        match &self.file {
+            Some(file) if self.file_pem => format!(
+                "openssl crl2pkcs7 -nocrl -certfile {} | openssl pkcs7 -print_certs -text -noout | grep {grep}",
+                quote(file),
+            ),
+            Some(file) => format!(
+                "openssl x509 -in {} -noout -text | grep {grep}",
+                quote(file)
+            ),
+            None => format!(
+                "openssl s_client -connect {}{} -showcerts </dev/null 2>/dev/null | openssl crl2pkcs7 -nocrl -certfile /dev/stdin | openssl pkcs7 -print_certs -text -noout | grep {grep}",
+                quote(&self.connect),
+                self.servername(),
+            ),
+        }
+    }
+
     /// Show every certificate the server sends.
     pub fn show_chain(&self) -> String {
         if let Some(file) = &self.file
@@ -132,7 +171,7 @@ impl FixContext {
 
     /// `openssl x509` reading the served leaf (or the file's first
     /// certificate); options are appended by the caller.
-    fn leaf_x509(&self) -> String {
+    pub fn leaf_x509(&self) -> String {
         match &self.file {
             Some(file) => format!("openssl x509 -in {}", quote(file)),
             None => format!(
@@ -269,7 +308,12 @@ pub fn sni_steps(ctx: &FixContext) -> Vec<FixStep> {
 pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
     use Code::*;
     let certbot_renew = FixStep::cmd(
-        "Renew it (certbot; use your CA's renewal process otherwise)",
+        match &facts.renew_before {
+            Some(d) => {
+                format!("Renew it before {d} (certbot; use your CA's renewal process otherwise)")
+            }
+            None => "Renew it (certbot; use your CA's renewal process otherwise)".to_string(),
+        },
         format!("sudo certbot renew --cert-name {}", quote(&ctx.name)),
     );
     match code {
@@ -277,10 +321,11 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
         DiskMismatch => disk_steps(ctx, "cert.pem", true),
         SniDefaultDiffers | SniRequired => sni_steps(ctx),
         Expired if facts.intermediate => vec![
-            FixStep::cmd("See which certificates the server sends", ctx.show_chain()),
-            FixStep::note(
-                "Download the current intermediate from your CA (or renew: certbot fetches the current chain) and rebuild the chain file, leaf first",
-            ),
+            FixStep::cmd(format!("See which certificates {}", ctx.sends()), ctx.show_chain()),
+            FixStep::note(match &facts.renew_before {
+                Some(d) => format!("Before {d}: download the current intermediate from your CA (or renew: certbot fetches the current chain) and rebuild the chain file, leaf first"),
+                None => "Download the current intermediate from your CA (or renew: certbot fetches the current chain) and rebuild the chain file, leaf first".to_string(),
+            }),
             FixStep::cmd(
                 "Rebuild fullchain.pem from the leaf and the current intermediate",
                 "cat cert.pem intermediate.pem > fullchain.pem",
@@ -290,7 +335,7 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
         ],
         Expired | ExpiringSoon => {
             let mut v = vec![
-                FixStep::cmd("Confirm the dates the server presents", ctx.show_dates()),
+                ctx.confirm_dates(),
                 certbot_renew,
                 FixStep::cmd(
                     "Without certbot: make a new key and CSR for the same name and send the CSR to your CA",
@@ -310,11 +355,27 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
             }
             v
         }
+        // Clients judge the dates by their own clock: the server's plays no part.
+        NotYetValid if facts.starts_after_judged => vec![
+            ctx.confirm_dates(),
+            FixStep::note(format!(
+                "Nothing is wrong today: only {}, the instant asked for with --at, lies before the certificate's start. If it must be valid by then, have it reissued with an earlier notBefore",
+                facts.judged_at.as_deref().unwrap_or("the instant judged")
+            )),
+        ],
         NotYetValid => vec![
-            FixStep::cmd("Check the server's clock: a clock in the past is the usual cause", "date -u; timedatectl status"),
-            FixStep::cmd("Turn on time synchronisation", "sudo timedatectl set-ntp true"),
-            FixStep::cmd("Confirm the dates the server presents", ctx.show_dates()),
-            FixStep::note("If the certificate itself is post-dated, wait for its start date or have it reissued"),
+            ctx.confirm_dates(),
+            FixStep::cmd(
+                "Compare with this machine's clock: if it is behind real time, this machine (the client) is wrong, not the certificate",
+                "date -u; timedatectl status",
+            ),
+            FixStep::cmd(
+                "If this machine's clock is behind: turn on time synchronisation here (and on every client that fails the same way)",
+                "sudo timedatectl set-ntp true",
+            ),
+            FixStep::note(
+                "If the clock is right, the certificate is post-dated: have your CA reissue it with a notBefore in the past (or wait until it starts), then deploy it and reload the server",
+            ),
         ],
         HostnameMismatch => vec![
             FixStep::cmd("See the names the certificate covers", format!(
@@ -350,7 +411,7 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
             verify(ctx),
         ],
         UntrustedRoot => vec![
-            FixStep::cmd("See the chain and the root it ends in", ctx.show_chain()),
+            FixStep::cmd(format!("See the chain {} and the root it ends in", ctx.sends()), ctx.show_chain()),
             FixStep::note("Use a certificate from a publicly trusted CA, or, for a private CA, install its root on every client:"),
             FixStep::cmd(
                 "Install the private root into the OS store (Debian/Ubuntu; the file is the root CA certificate in PEM)",
@@ -366,7 +427,7 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
         ],
         IncompleteChain => {
             let mut v = vec![FixStep::cmd(
-                "Confirm: the server sends too few certificates",
+                format!("Confirm: {} too few certificates", ctx.sends()),
                 ctx.show_chain(),
             )];
             if let Some(url) = &facts.aia_url {
@@ -412,15 +473,22 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
             verify(ctx),
         ],
         RootSent => vec![
-            FixStep::cmd("See what the server sends: the last certificate is the root", ctx.show_chain()),
+            FixStep::cmd(format!("See what {}: the last certificate is the root", ctx.sends()), ctx.show_chain()),
             FixStep::note("Optional: drop the root certificate from the chain file; clients use their own copy"),
         ],
         WeakSignature => vec![
-            FixStep::cmd("See the signature algorithms in the served chain", format!(
-                "openssl s_client -connect {}{} -showcerts </dev/null 2>/dev/null | grep -E 'sigalg|s:'",
-                quote(&ctx.connect),
-                ctx.servername()
-            )),
+            if ctx.file.is_some() {
+                FixStep::cmd(
+                    "See the signature algorithm of each certificate in the file",
+                    ctx.chain_text("-E 'Subject:|Signature Algorithm'"),
+                )
+            } else {
+                FixStep::cmd("See the signature algorithms in the served chain", format!(
+                    "openssl s_client -connect {}{} -showcerts </dev/null 2>/dev/null | grep -E 'sigalg|s:'",
+                    quote(&ctx.connect),
+                    ctx.servername()
+                ))
+            },
             FixStep::note("Get a SHA-256 chain from your CA: reissue the certificate and use the CA's current intermediate"),
             reload(),
             verify(ctx),
@@ -483,11 +551,10 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
             ]
         }
         NameConstraints => vec![
-            FixStep::cmd("See the intermediates' name constraints", format!(
-                "openssl s_client -connect {}{} -showcerts </dev/null 2>/dev/null | openssl crl2pkcs7 -nocrl -certfile /dev/stdin | openssl pkcs7 -print_certs -text -noout | grep -A3 'Name Constraints'",
-                quote(&ctx.connect),
-                ctx.servername()
-            )),
+            FixStep::cmd(
+                "See the intermediates' name constraints",
+                ctx.chain_text("-A3 'Name Constraints'"),
+            ),
             FixStep::note("Get the certificate from a CA whose constraints permit this name, or have the CA's constraints extended"),
         ],
         LongValidity => vec![
@@ -496,7 +563,11 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
         ],
         NoSct => vec![
             FixStep::cmd(
-                "Confirm the served certificate carries no SCT list",
+                if ctx.file.is_some() {
+                    "Confirm the leaf in the file carries no SCT list"
+                } else {
+                    "Confirm the served certificate carries no SCT list"
+                },
                 format!("{} -noout -ext ct_precert_scts", ctx.leaf_x509()),
             ),
             FixStep::note("Reissue from a CA that logs to Certificate Transparency and embeds SCTs (every public CA does today)"),
@@ -597,6 +668,13 @@ pub struct Facts {
     pub intermediate: bool,
     /// The AIA caIssuers URL of the certificate whose issuer is missing.
     pub aia_url: Option<String>,
+    /// The instant judged, when it is not the time of the check (`--at`).
+    pub judged_at: Option<String>,
+    /// The certificate is still valid when checked: renewing before this
+    /// day (its notAfter) avoids the problem found at `judged_at`.
+    pub renew_before: Option<String>,
+    /// not-yet-valid only at `judged_at`: when checked it is valid.
+    pub starts_after_judged: bool,
 }
 
 #[cfg(test)]

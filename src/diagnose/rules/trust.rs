@@ -85,6 +85,7 @@ pub fn trust_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                     &Facts {
                         intermediate: false,
                         aia_url: Some(url.clone()),
+                        ..Facts::default()
                     },
                 ));
             }
@@ -107,6 +108,7 @@ pub fn trust_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                     &Facts {
                         intermediate: false,
                         aia_url: aia,
+                        ..Facts::default()
                     },
                 ));
             } else {
@@ -200,6 +202,7 @@ fn aia_completed(ctx: &Ctx, out: &mut Vec<Finding>) {
             &Facts {
                 intermediate: false,
                 aia_url: Some(url),
+                ..Facts::default()
             },
         ));
     }
