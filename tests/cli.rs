@@ -960,10 +960,15 @@ async fn trust_store_none_and_system() {
     assert_eq!(nosct["findings"][0]["severity"], "warning");
     assert_eq!(nosct["findings"][0]["cert"], 0);
 
-    // With the lab CA given as a private CA file, CT does not apply.
+    // With the lab CA given as a private CA file, CT does not apply: an
+    // info finding says so (the leaf would fail under a public root).
     let r = run(check_args(&lab, &["no-sct"], true, &["--json"])).await;
     assert_code(&r, 0);
-    assert_eq!(r.results()[0]["status"], "ok");
+    let res = &r.results()[0];
+    assert_eq!(res["status"], "ok");
+    assert_eq!(codes(res), vec![s("no-sct")]);
+    assert_eq!(res["findings"][0]["severity"], "info");
+    assert_eq!(res["findings"][0]["cert"], 0);
     lab.shutdown();
 }
 

@@ -22,6 +22,8 @@ const EXPECT: &[(&str, Status, &[(&str, Severity, Option<usize>)])] = &[
     ("good", Status::Ok, &[]),
     ("slow", Status::Ok, &[]),
     ("ip-ok", Status::Ok, &[]),
+    // The lab root alone, as a private PKI: CT does not apply, nothing to
+    // say (beside public roots it is an info: see below).
     ("no-sct", Status::Ok, &[]),
     ("expired", Status::Critical, &[("expired", C, Some(0))]),
     (
@@ -312,6 +314,36 @@ async fn publicly_trusted_chains_need_scts() {
     let trust = lab_trust(&lab, AnchorOrigin::System);
     let r = check(&lab, "no-sct", &trust).await;
     assert_eq!(summary(&r), vec![("no-sct".to_string(), W, Some(0))]);
+    let r = check(&lab, "good", &trust).await;
+    assert_eq!(summary(&r), vec![], "the good leaf embeds SCTs");
+    lab.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_root_beside_public_ones_says_why_no_sct_is_fine() {
+    let lab = Lab::start(LabOptions::default()).await.expect("lab starts");
+    // What `certscope lab` prints: the lab's CA file added to the default
+    // (Mozilla) store. CT does not apply to the lab root, and an info
+    // finding says so rather than a bare "ok".
+    let mut trust = TrustStore::mozilla();
+    trust.extend(lab_trust(&lab, AnchorOrigin::CaFile(lab.ca_file.clone())));
+    let r = check(&lab, "no-sct", &trust).await;
+    assert_eq!(r.status, Status::Ok);
+    assert_eq!(summary(&r), vec![("no-sct".to_string(), I, Some(0))]);
+    let f = &r.findings[0];
+    assert!(f.detail.contains("private root"), "{}", f.detail);
+    assert!(
+        f.detail.contains("Chrome") && f.detail.contains("Safari"),
+        "{}",
+        f.detail
+    );
+    assert!(
+        !f.clients
+            .chrome
+            .contains("ERR_CERTIFICATE_TRANSPARENCY_REQUIRED"),
+        "Chrome shows nothing under a private root: {:?}",
+        f.clients
+    );
     let r = check(&lab, "good", &trust).await;
     assert_eq!(summary(&r), vec![], "the good leaf embeds SCTs");
     lab.shutdown();

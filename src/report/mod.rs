@@ -150,7 +150,8 @@ impl RevState {
 pub struct JsonResult<'a> {
     pub target: String,
     pub host: String,
-    pub port: u16,
+    /// `null` for a chain read from a file: no port was connected to.
+    pub port: Option<u16>,
     pub address: Option<String>,
     pub sni: Option<String>,
     pub starttls: Option<&'a str>,
@@ -205,12 +206,14 @@ pub struct JsonCert<'a> {
 impl Report {
     pub fn to_json(&self) -> JsonResult<'_> {
         let name_is_host = self.name == self.target.host.to_string();
+        // A chain read from a file was not served: no port, no SNI sent.
+        let from_file = self.chain.iter().any(|e| e.source == Source::File);
         JsonResult {
             target: self.label.clone(),
             host: self.target.host.to_string(),
-            port: self.target.port,
+            port: (!from_file).then_some(self.target.port),
             address: self.address.map(|a| a.ip().to_string()),
-            sni: if self.target.host.is_ip() && name_is_host {
+            sni: if from_file || (self.target.host.is_ip() && name_is_host) {
                 None
             } else {
                 Some(self.name.clone())

@@ -4,7 +4,7 @@
 use super::DAY;
 use crate::diagnose::ctx::Ctx;
 use crate::diagnose::fix::Facts;
-use crate::report::finding::{Code, Finding, Severity};
+use crate::report::finding::{Code, Finding, FixStep, Severity};
 use crate::report::rfc3339;
 use crate::x509::cert::KeyKind;
 use crate::x509::chain::PathEnd;
@@ -13,13 +13,24 @@ use crate::x509::chain::PathEnd;
 pub fn leaf_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     let leaf = &ctx.certs[0];
     if leaf.is_ca {
+        let (title, instead) = if ctx.obs.origin.file().is_some() {
+            (
+                "The leaf in the file is a CA certificate",
+                "put a certificate issued by the CA first in the file instead",
+            )
+        } else {
+            (
+                "A CA certificate is served as the server certificate",
+                "serve a certificate issued by the CA instead",
+            )
+        };
         out.push(ctx.finding(
             Code::CaAsLeaf,
             Severity::Critical,
             Some(0),
-            "A CA certificate is served as the server certificate".into(),
+            title.into(),
             format!(
-                "The leaf '{}' has basicConstraints CA:TRUE. Browsers refuse CA certificates as end-entity certificates; serve a certificate issued by the CA instead.",
+                "The leaf '{}' has basicConstraints CA:TRUE. Browsers refuse CA certificates as end-entity certificates; {instead}.",
                 leaf.subject
             ),
             &Facts::default(),
@@ -91,21 +102,61 @@ pub fn leaf_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         ));
     }
     if let PathEnd::Anchored { anchor, .. } = &ctx.walk.end
-        && ctx
-            .trust
-            .anchors
-            .get(*anchor)
-            .is_some_and(|a| a.origin.is_public())
+        && let Some(anchor) = ctx.trust.anchors.get(*anchor)
         && leaf.sct_count == 0
         && !leaf.is_self_signed()
     {
-        out.push(ctx.finding(
-            Code::NoSct,
-            Severity::Warning,
-            Some(0),
-            "No Certificate Transparency proof (SCT)".into(),
-            "The leaf chains to a public root but carries no embedded Signed Certificate Timestamps. Chrome and Safari require CT for publicly trusted certificates. (A server may instead send SCTs in a TLS extension or in its stapled OCSP response, which certscope does not read; embedding them is what every public CA does today.)".into(),
-            &Facts::default(),
-        ));
+        let elsewhere = if ctx.obs.origin.file().is_some() {
+            "(A server may instead send SCTs in a TLS extension or in its stapled OCSP response, which a file cannot show; embedding them is what every public CA does today.)"
+        } else {
+            "(A server may instead send SCTs in a TLS extension or in its stapled OCSP response, which certscope does not read; embedding them is what every public CA does today.)"
+        };
+        if anchor.origin.is_public() {
+            out.push(ctx.finding(
+                Code::NoSct,
+                Severity::Warning,
+                Some(0),
+                "No Certificate Transparency proof (SCT)".into(),
+                format!(
+                    "The leaf chains to a public root but carries no embedded Signed Certificate Timestamps. Chrome and Safari require CT for publicly trusted certificates. {elsewhere}"
+                ),
+                &Facts::default(),
+            ));
+        } else if ctx.trust.anchors.iter().any(|a| a.origin.is_public()) {
+            // A private root beside public ones (a CA file added to the
+            // default store): CT does not apply here, but say why this leaf
+            // passes where a public one would not. A store of private roots
+            // only (--trust-store none) is a private PKI: nothing to say.
+            let mut f = ctx.finding(
+                Code::NoSct,
+                Severity::Info,
+                Some(0),
+                "No Certificate Transparency proof (SCT), fine under a private root".into(),
+                format!(
+                    "The leaf carries no embedded Signed Certificate Timestamps. That is fine here: it chains to a private root ({}), and browsers require CT only for publicly trusted certificates. The same certificate issued under a public root would fail in Chrome (NET::ERR_CERTIFICATE_TRANSPARENCY_REQUIRED) and Safari.",
+                    anchor.origin.describe()
+                ),
+                &Facts::default(),
+            );
+            f.clients = crate::report::finding::Clients {
+                chrome: "nothing (CT is not required under a private root)".into(),
+                firefox: "nothing".into(),
+                openssl: "nothing".into(),
+            };
+            f.fix = vec![
+                FixStep::cmd(
+                    if ctx.obs.origin.file().is_some() {
+                        "Confirm the leaf in the file carries no SCT list"
+                    } else {
+                        "Confirm the served certificate carries no SCT list"
+                    },
+                    format!("{} -noout -ext ct_precert_scts", ctx.fix.leaf_x509()),
+                ),
+                FixStep::note(
+                    "Nothing to do for a private CA. Should this name ever move to a publicly trusted CA, get the certificate from one that embeds SCTs (every public CA does today)",
+                ),
+            ];
+            out.push(f);
+        }
     }
 }

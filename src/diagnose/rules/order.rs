@@ -105,10 +105,17 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             } else {
                 "The server also sends the root certificate".into()
             },
-            format!(
-                "Certificate #{s} '{}' is the trust anchor itself. Clients use their own copy, so sending it only wastes bytes in every handshake.",
-                ctx.certs[*s].display_name()
-            ),
+            if ctx.obs.origin.file().is_some() {
+                format!(
+                    "Certificate #{s} '{}' is the trust anchor itself. Clients use their own copy, so a server given this file would only waste bytes sending it in every handshake.",
+                    ctx.certs[*s].display_name()
+                )
+            } else {
+                format!(
+                    "Certificate #{s} '{}' is the trust anchor itself. Clients use their own copy, so sending it only wastes bytes in every handshake.",
+                    ctx.certs[*s].display_name()
+                )
+            },
             &Facts::default(),
         ));
     }
