@@ -19,6 +19,10 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 # /usr/bin/python3).
 python3 -c 'import aiosmtpd' 2>/dev/null || /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null \
   || need+=(python3-aiosmtpd)
+# And jsonschema 4+ (Draft 2020-12: the JSON output against assets/schema/).
+python3 -c 'from jsonschema import Draft202012Validator' 2>/dev/null \
+  || /usr/bin/python3 -c 'from jsonschema import Draft202012Validator' 2>/dev/null \
+  || need+=(python3-jsonschema)
 
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
