@@ -373,7 +373,7 @@ fn quit_keys_and_key_release_events() {
     );
     assert!(!m.quit);
     ch(&mut m, '?');
-    assert_eq!(m.overlay, Overlay::Help);
+    assert_eq!(m.overlay, Overlay::Help { scroll: 0 });
     ch(&mut m, '?');
     assert_eq!(m.overlay, Overlay::None);
     ch(&mut m, 'a');
@@ -402,8 +402,15 @@ fn save_prompt_suggests_a_file_and_saves_the_chain() {
     assert_eq!(input, "expired.tui.test-chain.pem");
     let effects = key(&mut m, KeyCode::Enter);
     match &effects[..] {
-        [Effect::Save { path, contents }] => {
+        [
+            Effect::Save {
+                path,
+                contents,
+                overwrite,
+            },
+        ] => {
             assert_eq!(path.to_str(), Some("expired.tui.test-chain.pem"));
+            assert!(!overwrite, "an existing file is not replaced unasked");
             assert_eq!(
                 contents.matches("-----BEGIN CERTIFICATE-----").count(),
                 2,
@@ -777,4 +784,309 @@ fn n_reprobes_comparing_the_answer_without_sni() {
             ..
         }
     ));
+}
+
+/// Until the user moves it, the cursor is on the worst host (the first in
+/// severity order), whatever answered first; once moved it stays on its
+/// host (not its row) as later results re-sort the list.
+#[test]
+fn the_cursor_starts_on_the_worst_host_and_then_stays_on_its_host() {
+    let pki = TestPki::new();
+    // In name order (the order while all are pending) the fine host is
+    // first.
+    let names = [
+        "a-ok.tui.test:443",
+        "b-expired.tui.test:443",
+        "c-down.tui.test:443",
+        "d-late.tui.test:443",
+        "e-soon.tui.test:443",
+    ];
+    let targets = names
+        .iter()
+        .map(|n| Target::parse(n, 443).unwrap())
+        .collect();
+    let mut m = Model::new(targets, T0);
+    m.size = (160, 45);
+    start(&mut m);
+    assert_eq!(selected_name(&m), "a-ok.tui.test:443");
+    let ok = pki.report(
+        names[0],
+        pki.chain(&["a-ok.tui.test"], T0 - DAY, T0 + 80 * DAY, |_| {}),
+        T0,
+    );
+    let expired = pki.report(
+        names[1],
+        pki.chain(
+            &["b-expired.tui.test"],
+            T0 - 100 * DAY,
+            T0 - 10 * DAY,
+            |_| {},
+        ),
+        T0,
+    );
+    let soon = pki.report(
+        names[4],
+        pki.chain(&["e-soon.tui.test"], T0 - 80 * DAY, T0 + 5 * DAY, |_| {}),
+        T0,
+    );
+    // The fine host answers first: it is the worst so far.
+    finish(&mut m, 0, ok);
+    assert_eq!(selected_name(&m), "a-ok.tui.test:443");
+    // A worse one arrives: the cursor goes to it, at the top of its chain.
+    m.tree_selected = 1;
+    finish(&mut m, 1, expired);
+    assert_eq!(m.selected, 0);
+    assert_eq!(selected_name(&m), "b-expired.tui.test:443");
+    assert_eq!(m.tree_selected, 0, "a new host starts at its leaf");
+    finish(
+        &mut m,
+        2,
+        connection_failure(names[2], ConnCode::Unreachable, "refused", T0),
+    );
+    assert_eq!(selected_name(&m), "c-down.tui.test:443");
+    // The user moves to the expired host: from now on the cursor stays on
+    // it, though later results move its row.
+    ch(&mut m, 'j');
+    assert_eq!(selected_name(&m), "b-expired.tui.test:443");
+    assert_eq!(m.selected, 1);
+    finish(
+        &mut m,
+        3,
+        connection_failure(names[3], ConnCode::Timeout, "timed out", T0),
+    );
+    assert_eq!(m.selected, 2, "its row moved down under the new error");
+    assert_eq!(selected_name(&m), "b-expired.tui.test:443");
+    finish(&mut m, 4, soon);
+    assert_eq!(selected_name(&m), "b-expired.tui.test:443");
+    // Re-probing everything keeps it too.
+    ch(&mut m, 'R');
+    assert_eq!(selected_name(&m), "b-expired.tui.test:443");
+}
+
+/// A click in the list pins the cursor as a key does.
+#[test]
+fn a_click_pins_the_cursor() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let names = ["a.tui.test:443", "b.tui.test:443"];
+    let targets = names
+        .iter()
+        .map(|n| Target::parse(n, 443).unwrap())
+        .collect();
+    let mut m = Model::new(targets, T0);
+    m.size = (160, 45);
+    start(&mut m);
+    let panes = certscope::tui::ui::layout(ratatui::layout::Rect::new(0, 0, 160, 45), &m);
+    let header = certscope::tui::model::header_rows(usize::from(panes.hosts.height - 2)) as u16;
+    // Click the second row (b), then a worse result arrives for a.
+    update(
+        &mut m,
+        Action::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: panes.hosts.x + 3,
+            row: panes.hosts.y + 1 + header + 1,
+            modifiers: KeyModifiers::NONE,
+        }),
+    );
+    assert_eq!(selected_name(&m), "b.tui.test:443");
+    finish(
+        &mut m,
+        0,
+        connection_failure(names[0], ConnCode::Unreachable, "refused", T0),
+    );
+    assert_eq!(selected_name(&m), "b.tui.test:443");
+}
+
+/// The copy menu names its first entry by the fix step it copies, so the
+/// confirm step (step 1, an `openssl s_client` check) is never offered as
+/// "the fix".
+#[test]
+fn copy_menu_labels_say_which_fix_step_they_copy() {
+    let (mut m, _) = finished_model();
+    ch(&mut m, 'j'); // expired
+    // From the host list: the first command, labelled as step 1.
+    ch(&mut m, 'c');
+    let Overlay::CopyMenu { items, .. } = m.overlay.clone() else {
+        panic!("copy menu expected");
+    };
+    let f = m.shown_findings()[0].clone();
+    let (si, step) = f
+        .fix
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.command.is_some())
+        .unwrap();
+    assert_eq!(
+        items[0].label,
+        format!("Fix step {} for expired: {}", si + 1, step.title)
+    );
+    assert_eq!(Some(&items[0].text), step.command.as_ref());
+    assert!(items.iter().all(|i| i.label != "Fix command"));
+    key(&mut m, KeyCode::Esc);
+    // In the diagnosis, on the second command: its own step and title.
+    key(&mut m, KeyCode::Tab);
+    key(&mut m, KeyCode::Tab);
+    ch(&mut m, 'j');
+    let (fi, si, cmd) = m.fix_commands()[1].clone();
+    let step = m.shown_findings()[fi].fix[si].clone();
+    ch(&mut m, 'c');
+    let Overlay::CopyMenu { items, .. } = m.overlay.clone() else {
+        panic!("copy menu expected");
+    };
+    assert_eq!(
+        items[0].label,
+        format!("Fix step {} for expired: {}", si + 1, step.title)
+    );
+    assert_eq!(items[0].text, cmd);
+    assert_ne!(si, 0, "not the confirm step");
+}
+
+/// `s` never overwrites an existing file unasked: the write is exclusive,
+/// an existing file brings up "overwrite? y/N", `y` overwrites, `n` goes
+/// back to the file name, Esc cancels.
+#[test]
+fn save_asks_before_overwriting_an_existing_file() {
+    use certscope::tui::runtime::{Saved, save_file};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.pem");
+    std::fs::write(&path, "precious").unwrap();
+    // The runtime's write: exclusive unless told to overwrite.
+    assert_eq!(save_file(&path, "new", false), Saved::Exists);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "precious");
+    let fresh = dir.path().join("fresh.pem");
+    assert!(matches!(save_file(&fresh, "pem", false), Saved::Written(_)));
+    assert_eq!(std::fs::read_to_string(&fresh).unwrap(), "pem");
+    assert!(matches!(
+        save_file(&dir.path().join("no/such/dir.pem"), "x", false),
+        Saved::Failed(e) if e.contains("no/such/dir.pem")
+    ));
+
+    let (mut m, _) = finished_model();
+    ch(&mut m, 'j'); // expired
+    ch(&mut m, 's');
+    let Overlay::SaveChain { input, .. } = m.overlay.clone() else {
+        panic!("save prompt")
+    };
+    for _ in 0..input.len() {
+        key(&mut m, KeyCode::Backspace);
+    }
+    typed(&mut m, path.to_str().unwrap());
+    let effects = key(&mut m, KeyCode::Enter);
+    let [
+        Effect::Save {
+            contents,
+            overwrite: false,
+            ..
+        },
+    ] = &effects[..]
+    else {
+        panic!("{effects:?}")
+    };
+    let contents = contents.clone();
+    // The file exists: the runtime says so, and the TUI asks.
+    update(
+        &mut m,
+        Action::SaveExists {
+            path: path.clone(),
+            contents: contents.clone(),
+        },
+    );
+    assert_eq!(
+        m.overlay,
+        Overlay::ConfirmOverwrite {
+            path: path.clone(),
+            contents: contents.clone()
+        }
+    );
+    // n (the default): back to the name, nothing written.
+    assert!(ch(&mut m, 'n').is_empty());
+    match &m.overlay {
+        Overlay::SaveChain {
+            input,
+            error: Some(e),
+        } => {
+            assert_eq!(input, path.to_str().unwrap());
+            assert!(e.contains("exists"), "{e}");
+        }
+        o => panic!("{o:?}"),
+    }
+    // Esc from the question: nothing written, the prompt closes.
+    key(&mut m, KeyCode::Enter);
+    update(
+        &mut m,
+        Action::SaveExists {
+            path: path.clone(),
+            contents: contents.clone(),
+        },
+    );
+    assert!(key(&mut m, KeyCode::Esc).is_empty());
+    assert_eq!(m.overlay, Overlay::None);
+    // y: overwrite.
+    ch(&mut m, 's');
+    let Overlay::SaveChain { input, .. } = m.overlay.clone() else {
+        panic!("save prompt")
+    };
+    for _ in 0..input.len() {
+        key(&mut m, KeyCode::Backspace);
+    }
+    typed(&mut m, path.to_str().unwrap());
+    key(&mut m, KeyCode::Enter);
+    update(
+        &mut m,
+        Action::SaveExists {
+            path: path.clone(),
+            contents: contents.clone(),
+        },
+    );
+    let effects = ch(&mut m, 'y');
+    assert_eq!(
+        effects,
+        vec![Effect::Save {
+            path: path.clone(),
+            contents: contents.clone(),
+            overwrite: true
+        }]
+    );
+    assert_eq!(m.overlay, Overlay::None);
+    assert!(matches!(
+        save_file(&path, &contents, true),
+        Saved::Written(_)
+    ));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), contents);
+}
+
+/// Status-bar messages expire with the model's clock: 5 s, errors 10 s.
+#[test]
+fn status_messages_expire() {
+    let (mut m, _) = finished_model();
+    let at = |m: &mut Model, ms: u64| {
+        update(
+            m,
+            Action::Tick {
+                now_ms: ms,
+                now_unix: T0,
+            },
+        );
+    };
+    at(&mut m, 1_000);
+    ch(&mut m, 'o'); // "sorted by name"
+    assert!(m.message.as_ref().unwrap().text.contains("sorted by"));
+    at(&mut m, 5_999);
+    assert!(m.message.is_some(), "still there before 5 s");
+    at(&mut m, 6_000);
+    assert!(m.message.is_none(), "gone after 5 s");
+    // A newer message starts its own time.
+    at(&mut m, 7_000);
+    update(&mut m, Action::Copied(Ok("copied \"x\"".into())));
+    at(&mut m, 11_000);
+    ch(&mut m, 'o');
+    at(&mut m, 13_000);
+    assert!(m.message.as_ref().unwrap().text.contains("sorted by"));
+    at(&mut m, 16_000);
+    assert!(m.message.is_none());
+    // Errors stay longer.
+    update(&mut m, Action::Copied(Err("no terminal".into())));
+    at(&mut m, 21_000);
+    assert!(m.message.is_some(), "an error stays 10 s");
+    at(&mut m, 26_000);
+    assert!(m.message.is_none());
 }

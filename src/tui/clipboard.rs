@@ -93,7 +93,13 @@ impl Clipboard {
     pub fn copy(&mut self, text: &str, term: &mut dyn Write) -> Result<String, String> {
         if let Some(cb) = &mut self.system {
             match cb.set_text(text.to_string()) {
-                Ok(()) => return Ok(format!("copied {} ({} bytes)", preview(text), text.len())),
+                Ok(()) => {
+                    return Ok(format!(
+                        "copied {} ({} bytes)",
+                        preview(text, 40),
+                        text.len()
+                    ));
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "system clipboard failed, using OSC 52");
                 }
@@ -103,16 +109,24 @@ impl Clipboard {
         term.write_all(seq.as_bytes())
             .and_then(|_| term.flush())
             .map_err(|e| format!("cannot write to the terminal: {e}"))?;
-        Ok(format!(
-            "sent to the terminal (OSC 52): {} — if your terminal ignores OSC 52, press s to save instead",
-            preview(text)
-        ))
+        Ok(osc52_sent(text))
     }
 }
 
-fn preview(text: &str) -> String {
+/// What the status bar says after an OSC 52 copy: short enough to stay
+/// whole on one row beside `? help  q quit` from 120 columns on (the bar
+/// wraps it below that).
+pub fn osc52_sent(text: &str) -> String {
+    format!(
+        "copied via OSC 52: {} (won't paste? your terminal ignores OSC 52; s saves)",
+        preview(text, 24)
+    )
+}
+
+/// The first line of `text`, cut to `n` characters, quoted.
+fn preview(text: &str, n: usize) -> String {
     let first = text.lines().next().unwrap_or("");
-    let short: String = first.chars().take(40).collect();
+    let short: String = first.chars().take(n).collect();
     if short.len() < text.len() {
         format!("\"{short}…\"")
     } else {

@@ -148,7 +148,10 @@ pub struct CopyItem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
     None,
-    Help,
+    /// The key help, scrolled by `scroll` lines.
+    Help {
+        scroll: usize,
+    },
     CopyMenu {
         items: Vec<CopyItem>,
         selected: usize,
@@ -164,6 +167,11 @@ pub enum Overlay {
     SaveChain {
         input: String,
         error: Option<String>,
+    },
+    /// The file to save to exists: overwrite it? (y/N)
+    ConfirmOverwrite {
+        path: std::path::PathBuf,
+        contents: String,
     },
 }
 
@@ -185,6 +193,24 @@ pub enum MessageKind {
 pub struct Message {
     pub text: String,
     pub kind: MessageKind,
+    /// When it was set (`Model::now_ms`); it expires [`Message::ttl_ms`]
+    /// later.
+    pub at_ms: u64,
+}
+
+impl Message {
+    /// How long it stays in the status bar: 5 s, errors 10 s.
+    pub fn ttl_ms(&self) -> u64 {
+        match self.kind {
+            MessageKind::Info => 5_000,
+            MessageKind::Error => 10_000,
+        }
+    }
+
+    /// Whether it has expired at `now_ms`.
+    pub fn expired(&self, now_ms: u64) -> bool {
+        now_ms.saturating_sub(self.at_ms) >= self.ttl_ms()
+    }
 }
 
 /// Defaults applied to hosts added with `a`.
@@ -202,6 +228,10 @@ pub struct Model {
     pub view: Vec<usize>,
     /// Position in `view` of the selected row.
     pub selected: usize,
+    /// The cursor follows the first row (the worst host, sorting by
+    /// severity) as results arrive, until the user moves it; from then on
+    /// it stays on its host.
+    pub follow_top: bool,
     pub focus: Focus,
     pub sort: SortMode,
     pub filter: String,
@@ -237,6 +267,7 @@ impl Model {
             hosts: targets.into_iter().map(Host::new).collect(),
             view: Vec::new(),
             selected: 0,
+            follow_top: true,
             focus: Focus::Hosts,
             sort: SortMode::Severity,
             filter: String::new(),
@@ -346,11 +377,23 @@ impl Model {
         self.keep_selection(keep);
     }
 
+    /// Put the cursor back on host `keep` (or on the first row while it
+    /// follows the top); a cursor that lands on another host starts at the
+    /// top of that host's chain and diagnosis.
     fn keep_selection(&mut self, keep: Option<usize>) {
-        self.selected = keep
-            .and_then(|k| self.view.iter().position(|i| *i == k))
-            .unwrap_or(0)
-            .min(self.view.len().saturating_sub(1));
+        let follow = self.follow_top && self.sort == SortMode::Severity;
+        self.selected = if follow {
+            0
+        } else {
+            keep.and_then(|k| self.view.iter().position(|i| *i == k))
+                .unwrap_or(0)
+                .min(self.view.len().saturating_sub(1))
+        };
+        if self.selected_index() != keep {
+            self.tree_selected = 0;
+            self.fix_selected = 0;
+            self.diag_scroll = 0;
+        }
     }
 
     /// Whether host `i` matches the filter (its label or root cause).
@@ -371,23 +414,115 @@ impl Model {
             "changed" => return !h.changes.is_empty(),
             _ => {}
         }
-        let title = h
+        // What the row shows (code and reason) and the root cause's title.
+        let (title, shown) = h
             .report()
-            .and_then(|r| r.root_cause())
-            .map(|f| f.title.to_ascii_lowercase())
+            .map(|r| {
+                let title = r
+                    .root_cause()
+                    .map(|f| f.title.to_ascii_lowercase())
+                    .unwrap_or_default();
+                let shown = problem(r).map(|p| p.full().to_ascii_lowercase());
+                (title, shown.unwrap_or_default())
+            })
             .unwrap_or_default();
-        h.label().to_ascii_lowercase().contains(&needle) || title.contains(&needle)
+        h.label().to_ascii_lowercase().contains(&needle)
+            || title.contains(&needle)
+            || shown.contains(&needle)
     }
 
     pub fn set_message(&mut self, text: impl Into<String>, kind: MessageKind) {
         self.message = Some(Message {
             text: crate::util::sanitize::for_terminal(&text.into()),
             kind,
+            at_ms: self.now_ms,
         });
+    }
+
+    /// Drop the status-bar message once it has expired; whether it did.
+    pub fn expire_message(&mut self) -> bool {
+        if self
+            .message
+            .as_ref()
+            .is_some_and(|m| m.expired(self.now_ms))
+        {
+            self.message = None;
+            return true;
+        }
+        false
     }
 }
 
-/// Sort rank: error > critical > warning > ok > pending.
+/// A host's problem in brief, for its row in the list: the root cause's
+/// code and, where one code covers several different problems, why (the
+/// name mismatch's reason, the certificate it blames when not the leaf).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub code: &'static str,
+    pub reason: Option<&'static str>,
+}
+
+impl Problem {
+    /// "hostname-mismatch (wildcard too deep)", or the code alone.
+    pub fn full(&self) -> String {
+        match &self.reason {
+            Some(r) => format!("{} ({r})", self.code),
+            None => self.code.to_string(),
+        }
+    }
+
+    /// A shorter form that still tells problems apart: the reason alone
+    /// when it names the problem by itself (a name mismatch's), "(CA)" for
+    /// an intermediate or a root, else the full form.
+    pub fn short(&self) -> String {
+        match (self.reason, self.code) {
+            (Some(r), "hostname-mismatch") => r.to_string(),
+            (Some(_), code) => format!("{code} (CA)"),
+            (None, code) => code.to_string(),
+        }
+    }
+}
+
+/// The problem of a report: its root cause (`None` with no finding).
+pub fn problem(r: &Report) -> Option<Problem> {
+    use crate::report::finding::Code;
+    use crate::x509::names::{Mismatch, check};
+    let f = r.root_cause()?;
+    let reason = match (f.code, f.cert) {
+        (Code::HostnameMismatch, _) => {
+            let why = r.chain.first().map(|leaf| check(&leaf.info, &r.name));
+            Some(match why {
+                Some(Err(Mismatch::NoSan { .. })) => "CN only, no SAN",
+                Some(Err(Mismatch::OnlyInCn { .. })) => "name only in CN",
+                Some(Err(Mismatch::WildcardOneLabel { .. })) => "wildcard too deep",
+                Some(Err(Mismatch::IpNotListed)) => "IP not in SAN",
+                Some(Err(Mismatch::DnsNotListed)) => "only IPs in SAN",
+                _ => "name not in SAN",
+            })
+        }
+        // Codes that may concern the leaf or a CA: say when it is a CA.
+        (
+            Code::Expired
+            | Code::NotYetValid
+            | Code::ExpiringSoon
+            | Code::Revoked
+            | Code::RevocationUnknown
+            | Code::WeakKey
+            | Code::WeakSignature
+            | Code::LongValidity,
+            Some(i),
+        ) if i > 0 => Some(match r.chain.get(i) {
+            Some(e) if e.info.is_self_signed() => "root",
+            _ => "intermediate",
+        }),
+        _ => None,
+    };
+    Some(Problem {
+        code: f.code.as_str(),
+        reason,
+    })
+}
+
 /// Rows of the fleet header over the host list (status counts and the
 /// expiry histogram), for a list `inner_h` rows high: two lines, one
 /// compact line on a short list, none when too short for both.
@@ -456,6 +591,7 @@ fn sort_key(hosts: &[Host], sort: SortMode, i: usize) -> SortKey {
     }
 }
 
+/// Sort rank: error > critical > warning > ok > pending.
 fn rank(h: &Host) -> u8 {
     match h.status() {
         Some(Status::Error) => 5,

@@ -255,7 +255,7 @@ pub async fn run_model(
         return Err("the TUI needs a terminal; use `certscope check` for scripts and pipes".into());
     }
     model.add_defaults = add_defaults;
-    model.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    model.color = crate::util::term::color_enabled(true);
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
     let mut prober = Prober::new(engine, tx.clone(), files);
     let mut clipboard = Clipboard::from_env();
@@ -357,10 +357,13 @@ pub async fn run_model(
                 if spinning || now != last_second {
                     last_second = now;
                     let ms = start.elapsed().as_millis() as u64;
+                    let had_message = model.message.is_some();
                     let eff = update::update(&mut model, Action::Tick { now_ms: ms, now_unix: now });
                     apply(eff, &mut model, &mut prober, &mut clipboard, &tx);
-                    // Watching: the "next in ..." countdown moves every second.
-                    dirty = spinning || model.interval.is_some() || dirty;
+                    // Watching: the "next in ..." countdown moves every second;
+                    // an expired message leaves the status bar.
+                    let expired = had_message && model.message.is_none();
+                    dirty = spinning || model.interval.is_some() || expired || dirty;
                 }
             }
         }
@@ -371,6 +374,38 @@ pub async fn run_model(
     drop(terminal);
     drop(guard);
     Ok(0)
+}
+
+/// What became of a save.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saved {
+    /// Written to the file (its path as shown).
+    Written(String),
+    /// The file exists and `overwrite` was not given: nothing was written.
+    Exists,
+    Failed(String),
+}
+
+/// Write `contents` to `path`. Without `overwrite` the file must not exist
+/// (created exclusively, so a file appearing meanwhile is not replaced).
+pub fn save_file(path: &std::path::Path, contents: &str, overwrite: bool) -> Saved {
+    use std::io::Write;
+    let shown = path.display().to_string();
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true);
+    if overwrite {
+        open.create(true).truncate(true);
+    } else {
+        open.create_new(true);
+    }
+    let r = open
+        .open(path)
+        .and_then(|mut f| f.write_all(contents.as_bytes()).and_then(|()| f.flush()));
+    match r {
+        Ok(()) => Saved::Written(shown),
+        Err(e) if !overwrite && e.kind() == std::io::ErrorKind::AlreadyExists => Saved::Exists,
+        Err(e) => Saved::Failed(format!("cannot write {shown}: {e}")),
+    }
 }
 
 fn apply(
@@ -401,14 +436,19 @@ fn apply(
                 }
                 let _ = tx.send(Action::Copied(r));
             }
-            Effect::Save { path, contents } => {
+            Effect::Save {
+                path,
+                contents,
+                overwrite,
+            } => {
                 let tx = tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let shown = path.display().to_string();
-                    let r = std::fs::write(&path, contents)
-                        .map(|_| shown.clone())
-                        .map_err(|e| format!("cannot write {shown}: {e}"));
-                    let _ = tx.send(Action::Saved(r));
+                    let action = match save_file(&path, &contents, overwrite) {
+                        Saved::Written(shown) => Action::Saved(Ok(shown)),
+                        Saved::Exists => Action::SaveExists { path, contents },
+                        Saved::Failed(e) => Action::Saved(Err(e)),
+                    };
+                    let _ = tx.send(action);
                 });
             }
             Effect::Quit => model.quit = true,

@@ -45,6 +45,11 @@ pub enum Action {
     Copied(Result<String, String>),
     /// Result of saving a file: Ok(path) or Err(why not).
     Saved(Result<String, String>),
+    /// The file to save to exists: ask before overwriting it.
+    SaveExists {
+        path: PathBuf,
+        contents: String,
+    },
 }
 
 /// What the event loop must do after an update.
@@ -70,9 +75,12 @@ pub enum Effect {
         host: usize,
     },
     Copy(String),
+    /// Write `contents` to `path`; an existing file is only replaced with
+    /// `overwrite` (else the answer is `Action::SaveExists`).
     Save {
         path: PathBuf,
         contents: String,
+        overwrite: bool,
     },
     Quit,
     /// Results replaced by a re-probe, to be freed off the event loop
@@ -238,6 +246,7 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::Tick { now_ms, now_unix } => {
             model.now_ms = now_ms;
             model.now_unix = now_unix;
+            model.expire_message();
             due(model)
         }
         Action::ProbeStarted { host, generation } => {
@@ -300,6 +309,10 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::SaveExists { path, contents } => {
+            model.overlay = Overlay::ConfirmOverwrite { path, contents };
+            Vec::new()
+        }
     }
 }
 
@@ -345,14 +358,12 @@ fn on_key(model: &mut Model, k: KeyEvent) -> Vec<Effect> {
             };
             return Vec::new();
         }
-        Overlay::Help => {
-            if matches!(
-                k.code,
-                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
-            ) {
-                model.overlay = Overlay::None;
-            }
+        Overlay::Help { scroll } => {
+            help_key(model, k, scroll);
             return Vec::new();
+        }
+        Overlay::ConfirmOverwrite { path, contents } => {
+            return confirm_overwrite_key(model, k, path, contents);
         }
         Overlay::CopyMenu { items, selected } => return copy_menu_key(model, k, items, selected),
         Overlay::AddHost { input, .. } => return add_host_key(model, k, input),
@@ -367,6 +378,21 @@ fn on_key(model: &mut Model, k: KeyEvent) -> Vec<Effect> {
 /// Carry out a command from the binding table.
 pub fn command(model: &mut Model, cmd: Command) -> Vec<Effect> {
     let page = i64::from(model.size.1.saturating_sub(6).max(1));
+    // Acting on the selected host (moving, opening, copying, saving,
+    // re-probing it) pins the cursor to that host: from then on it stays
+    // on it as results arrive, instead of following the worst.
+    if !matches!(
+        cmd,
+        Command::Help
+            | Command::Changes
+            | Command::Quit
+            | Command::Filter
+            | Command::ReprobeAll
+            | Command::Collapse
+            | Command::Back
+    ) {
+        model.follow_top = false;
+    }
     match cmd {
         Command::Up => move_by(model, -1),
         Command::Down => move_by(model, 1),
@@ -472,7 +498,7 @@ pub fn command(model: &mut Model, cmd: Command) -> Vec<Effect> {
             }
             _ => model.set_message("no chain to save for this host", MessageKind::Error),
         },
-        Command::Help => model.overlay = Overlay::Help,
+        Command::Help => model.overlay = Overlay::Help { scroll: 0 },
         Command::Changes => model.overlay = Overlay::Changes { scroll: 0 },
         Command::Quit => {
             model.quit = true;
@@ -562,10 +588,21 @@ pub fn copy_items(model: &Model) -> Vec<CopyItem> {
         return Vec::new();
     };
     let mut items = Vec::new();
-    if let Some(cmd) = model.selected_fix_command() {
+    let cmds = model.fix_commands();
+    if let Some((fi, si, cmd)) = cmds.get(model.fix_selected).or_else(|| cmds.first()) {
+        // Named by the step it belongs to: "Fix step 2 for expired: Renew
+        // it", so the confirm step never reads as "the fix".
+        let findings = model.shown_findings();
+        let label = match findings
+            .get(*fi)
+            .and_then(|f| f.fix.get(*si).map(|s| (f, s)))
+        {
+            Some((f, s)) => format!("Fix step {} for {}: {}", si + 1, f.code, s.title),
+            None => format!("Fix step {}", si + 1),
+        };
         items.push(CopyItem {
-            label: "Fix command".into(),
-            text: cmd,
+            label,
+            text: cmd.clone(),
         });
     }
     items.push(CopyItem {
@@ -654,6 +691,7 @@ fn add_host_key(model: &mut Model, k: KeyEvent, mut input: String) -> Vec<Effect
         KeyCode::Enter => match parse_new_host(model, &input) {
             Ok(t) => {
                 model.overlay = Overlay::None;
+                model.follow_top = false;
                 let shown = t.host_port();
                 model.hosts.push(super::model::Host::new(t));
                 let i = model.hosts.len() - 1;
@@ -714,7 +752,11 @@ fn save_key(model: &mut Model, k: KeyEvent, mut input: String) -> Vec<Effect> {
             let contents = chain_pem(r);
             let path = PathBuf::from(path);
             model.overlay = Overlay::None;
-            return vec![Effect::Save { path, contents }];
+            return vec![Effect::Save {
+                path,
+                contents,
+                overwrite: false,
+            }];
         }
         _ => {
             edit(&mut input, &k);
@@ -722,6 +764,66 @@ fn save_key(model: &mut Model, k: KeyEvent, mut input: String) -> Vec<Effect> {
         }
     }
     Vec::new()
+}
+
+/// "`path` exists. Overwrite it? y/N": `y` writes over it; `n`, Enter or
+/// any other key goes back to the file name prompt; Esc cancels.
+fn confirm_overwrite_key(
+    model: &mut Model,
+    k: KeyEvent,
+    path: PathBuf,
+    contents: String,
+) -> Vec<Effect> {
+    match k.code {
+        KeyCode::Char('y') | KeyCode::Char('Y') => {
+            model.overlay = Overlay::None;
+            vec![Effect::Save {
+                path,
+                contents,
+                overwrite: true,
+            }]
+        }
+        KeyCode::Esc => {
+            model.overlay = Overlay::None;
+            model.set_message(
+                format!("not saved: {} exists", path.display()),
+                MessageKind::Info,
+            );
+            Vec::new()
+        }
+        _ => {
+            let shown = path.display().to_string();
+            model.overlay = Overlay::SaveChain {
+                error: Some(format!("{shown} exists and was kept; type another name")),
+                input: shown,
+            };
+            Vec::new()
+        }
+    }
+}
+
+/// The help overlay: scroll keys move it, the closing keys close it.
+fn help_key(model: &mut Model, k: KeyEvent, scroll: usize) {
+    let area = ratatui::layout::Rect::new(0, 0, model.size.0, model.size.1);
+    let max = super::ui::help_max_scroll(area);
+    let page = super::ui::help_page(area).max(1);
+    let scroll = scroll.min(max);
+    let to = match k.code {
+        KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter => {
+            model.overlay = Overlay::None;
+            return;
+        }
+        KeyCode::Down | KeyCode::Char('j') => scroll + 1,
+        KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+        KeyCode::PageDown | KeyCode::Char(' ') => scroll + page,
+        KeyCode::PageUp => scroll.saturating_sub(page),
+        KeyCode::Home | KeyCode::Char('g') => 0,
+        KeyCode::End | KeyCode::Char('G') => max,
+        _ => scroll,
+    };
+    model.overlay = Overlay::Help {
+        scroll: to.min(max),
+    };
 }
 
 fn inside(r: ratatui::layout::Rect, x: u16, y: u16) -> bool {
@@ -751,6 +853,14 @@ fn on_mouse(model: &mut Model, m: MouseEvent) -> Vec<Effect> {
     } else {
         return Vec::new();
     };
+    if matches!(
+        m.kind,
+        MouseEventKind::Down(MouseButton::Left)
+            | MouseEventKind::ScrollDown
+            | MouseEventKind::ScrollUp
+    ) {
+        model.follow_top = false;
+    }
     match m.kind {
         MouseEventKind::Down(MouseButton::Left) => {
             model.focus = pane;

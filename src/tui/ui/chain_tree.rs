@@ -32,7 +32,7 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     if inner.is_empty() {
         return;
     }
-    let w = usize::from(inner.width);
+    let w = super::text_width(inner.width);
     let lines = match model.selected_host().map(|h| &h.state) {
         None => vec![Line::styled(trunc("No host selected.", w), theme.dim)],
         Some(HostState::Queued) => vec![Line::styled(trunc("Waiting to probe…", w), theme.dim)],

@@ -18,8 +18,24 @@ fn field(label: &str, value: &str) -> String {
     format!("{:<LABEL_W$}{}", format!("{label}:"), safe(value))
 }
 
-/// Continuation lines of a "Label:  value" line go under the value; others
-/// indent by two.
+/// One more value of the field above, aligned under its first value.
+fn more(value: &str) -> String {
+    format!("{:LABEL_W$}{}", "", safe(value))
+}
+
+/// A field with one value per line: the label on the first only.
+fn fields(v: &mut Vec<String>, label: &str, values: impl IntoIterator<Item = String>) {
+    for (i, value) in values.into_iter().enumerate() {
+        v.push(if i == 0 {
+            field(label, &value)
+        } else {
+            more(&value)
+        });
+    }
+}
+
+/// Continuation lines of a "Label:  value" line (or of a value aligned
+/// under one) go under the value; others indent by two.
 fn hang(line: &str, w: usize) -> usize {
     let lead = line.len() - line.trim_start().len();
     let body = &line[lead..];
@@ -27,8 +43,41 @@ fn hang(line: &str, w: usize) -> usize {
         && body.is_char_boundary(LABEL_W)
         && body[..LABEL_W].ends_with(' ')
         && body[..LABEL_W].contains(':');
-    let h = if field { lead + LABEL_W } else { lead + 2 };
+    let h = if field {
+        lead + LABEL_W
+    } else if lead == LABEL_W {
+        LABEL_W
+    } else {
+        lead + 2
+    };
     h.min(w / 2)
+}
+
+/// The OID of the embedded SCT list (certificate transparency).
+const OID_SCT_LIST: &str = "1.3.6.1.4.1.11129.2.4.2";
+
+/// An SCT line with its timestamp, given in milliseconds since the epoch
+/// ("log AB:CD, timestamp 1767225600123 ms"), as RFC 3339 UTC
+/// ("log AB:CD, timestamp 2026-01-01T00:00:00.123Z"); other lines as
+/// they are.
+fn sct_time(line: &str) -> String {
+    let Some(at) = line.find("timestamp ") else {
+        return line.to_string();
+    };
+    let rest = &line[at + "timestamp ".len()..];
+    let Some(ms) = rest
+        .strip_suffix(" ms")
+        .and_then(|n| n.trim().parse::<i64>().ok())
+    else {
+        return line.to_string();
+    };
+    let secs = rfc3339(ms.div_euclid(1000));
+    let frac = ms.rem_euclid(1000);
+    let when = match secs.strip_suffix('Z') {
+        Some(s) if frac != 0 => format!("{s}.{frac:03}Z"),
+        _ => secs,
+    };
+    format!("{}timestamp {when}", &line[..at])
 }
 
 /// The detail view's text as plain, unwrapped lines (already safe for the
@@ -83,9 +132,7 @@ pub fn detail_lines(report: &Report, cert: usize, now_unix: i64) -> Vec<String> 
     if c.sans.is_empty() {
         v.push(field("SANs", "(none)"));
     }
-    for (i, s) in c.sans.iter().enumerate() {
-        v.push(field(if i == 0 { "SANs" } else { "" }, &s.display()));
-    }
+    fields(&mut v, "SANs", c.sans.iter().map(|s| s.display()));
     v.push(field("Key", &c.key.describe()));
     v.push(field("Signature", &c.signature_algorithm));
     let ca = match (c.is_ca, c.path_len) {
@@ -106,10 +153,13 @@ pub fn detail_lines(report: &Report, cert: usize, now_unix: i64) -> Vec<String> 
     if blamed.is_empty() {
         v.push(field("Findings", "none"));
     }
-    for (i, f) in blamed.iter().enumerate() {
-        let t = format!("{} {} ({})", severity_symbol(f.severity), f.title, f.code);
-        v.push(field(if i == 0 { "Findings" } else { "" }, &t));
-    }
+    fields(
+        &mut v,
+        "Findings",
+        blamed
+            .iter()
+            .map(|f| format!("{} {} ({})", severity_symbol(f.severity), f.title, f.code)),
+    );
     v.push(String::new());
     v.push(format!("Extensions ({}):", c.extensions.len()));
     for e in &c.extensions {
@@ -120,7 +170,12 @@ pub fn detail_lines(report: &Report, cert: usize, now_unix: i64) -> Vec<String> 
         };
         v.push(format!("  {} ({}), {crit}", safe(&e.name), safe(&e.oid)));
         for part in e.value.split('\n') {
-            v.push(format!("      {}", safe(part)));
+            let part = if e.oid == OID_SCT_LIST {
+                sct_time(part)
+            } else {
+                part.to_string()
+            };
+            v.push(format!("      {}", safe(&part)));
         }
     }
     v.push(String::new());
@@ -159,7 +214,13 @@ fn wrapped(report: &Report, cert: usize, now_unix: i64, w: usize) -> Vec<String>
 /// Rows of the detail text once wrapped for a view `width` columns wide
 /// (outer width, borders included).
 pub fn detail_line_count(report: &Report, cert: usize, now_unix: i64, width: u16) -> u16 {
-    let n = wrapped(report, cert, now_unix, usize::from(width.saturating_sub(2))).len();
+    let n = wrapped(
+        report,
+        cert,
+        now_unix,
+        super::text_width(width.saturating_sub(2)),
+    )
+    .len();
     u16::try_from(n).unwrap_or(u16::MAX)
 }
 
@@ -197,7 +258,7 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     if inner.is_empty() {
         return;
     }
-    let text = wrapped(r, d.cert, model.now_unix, usize::from(inner.width));
+    let text = wrapped(r, d.cert, model.now_unix, super::text_width(inner.width));
     let lines: Vec<Line> = if text.is_empty() {
         vec![Line::styled(
             "No such certificate in the chain.",

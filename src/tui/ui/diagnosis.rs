@@ -11,9 +11,9 @@ use ratatui::widgets::Paragraph;
 
 use super::{Theme, layout, pane_block, safe, spinner, str_width, wrap};
 use crate::report::Report;
-use crate::report::finding::{Finding, Severity};
+use crate::report::finding::{Code, Finding, Severity, Status};
 use crate::tui::keys::{BINDINGS, Command, keys_label};
-use crate::tui::model::{Focus, HostState, Model, severity_symbol};
+use crate::tui::model::{Focus, HostState, Model, severity_symbol, status_symbol};
 
 pub fn render(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let focused = model.focus == Focus::Diagnosis;
@@ -23,7 +23,7 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     if inner.is_empty() {
         return;
     }
-    let (lines, _) = build(model, theme, usize::from(inner.width));
+    let (lines, _) = build(model, theme, super::text_width(inner.width));
     let max = u16::try_from(lines.len())
         .unwrap_or(u16::MAX)
         .saturating_sub(inner.height);
@@ -37,7 +37,7 @@ pub fn diagnosis_line_count(model: &Model, width: u16) -> u16 {
     let (lines, _) = build(
         model,
         &Theme::new(false),
-        usize::from(width.saturating_sub(2)),
+        super::text_width(width.saturating_sub(2)),
     );
     u16::try_from(lines.len()).unwrap_or(u16::MAX)
 }
@@ -48,7 +48,7 @@ pub fn diagnosis_selected_line(model: &Model, width: u16) -> Option<u16> {
     let (_, sel) = build(
         model,
         &Theme::new(false),
-        usize::from(width.saturating_sub(2)),
+        super::text_width(width.saturating_sub(2)),
     );
     sel.and_then(|s| u16::try_from(s).ok())
 }
@@ -336,14 +336,39 @@ fn severity_word(s: Severity) -> &'static str {
     }
 }
 
+/// A finding that says why no certificate could be obtained.
+fn is_connection(code: Code) -> bool {
+    matches!(
+        code,
+        Code::Unreachable
+            | Code::Timeout
+            | Code::NotTls
+            | Code::ProtocolUnsupported
+            | Code::StarttlsFailed
+            | Code::HandshakeFailed
+    )
+}
+
+/// Symbol, word and style a finding is headed with: its severity, except
+/// that the connection failure of a report with status error reads
+/// "? ERROR", as in the host list and `certscope check` (its severity in
+/// JSON stays critical).
+fn head_of(f: &Finding, r: &Report, theme: &Theme) -> (&'static str, &'static str, Style) {
+    if r.status == Status::Error && is_connection(f.code) {
+        let (sym, _) = status_symbol(Some(Status::Error));
+        return (sym, "ERROR", theme.error);
+    }
+    (
+        severity_symbol(f.severity),
+        severity_word(f.severity),
+        theme.severity(f.severity),
+    )
+}
+
 /// "✗ CRITICAL  Title" and "  code · blamed certificate".
 fn finding_head(f: &Finding, r: &Report, theme: &Theme, w: usize, out: &mut Vec<Line<'static>>) {
-    let sev = theme.severity(f.severity);
-    let head = format!(
-        "{} {} ",
-        severity_symbol(f.severity),
-        severity_word(f.severity)
-    );
+    let (sym, word, sev) = head_of(f, r, theme);
+    let head = format!("{sym} {word} ");
     let hw = str_width(&head);
     let title = wrap(&safe(&f.title), w, &head, "  ");
     for (k, l) in title.into_iter().enumerate() {

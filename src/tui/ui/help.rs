@@ -18,9 +18,9 @@ const GROUPS: [(Context, &str); 3] = [
 
 const LEGEND: &str = "✓ ok   ! warning   ✗ critical   ? error   … pending";
 
-/// Help text lines for an inner width `w`; `wrapped` = wrap long
-/// descriptions (else truncate them, one line per binding).
-fn lines(w: usize, wrapped: bool, legend: bool) -> Vec<Line<'static>> {
+/// Help text lines wrapped to `w` columns: every binding by group, then
+/// the legend.
+fn lines(w: usize) -> Vec<Line<'static>> {
     let key_w = BINDINGS
         .iter()
         .map(|b| str_width(&keys_label(b)))
@@ -33,98 +33,87 @@ fn lines(w: usize, wrapped: bool, legend: bool) -> Vec<Line<'static>> {
         if group.is_empty() {
             continue;
         }
-        out.push(Line::styled(name.to_string(), bold));
+        out.push(Line::styled(trunc(name, w), bold));
         for b in group {
             let keys = format!("  {}  ", pad(&keys_label(b), key_w));
-            let kw = str_width(&keys);
-            if wrapped {
-                let hang = " ".repeat(kw);
-                for (k, l) in wrap(b.description, w, &keys, &hang).into_iter().enumerate() {
-                    if k == 0 {
-                        let desc: String = l.chars().skip(keys.chars().count()).collect();
-                        out.push(Line::from(vec![
-                            Span::styled(keys.clone(), bold),
-                            Span::raw(desc),
-                        ]));
-                    } else {
-                        out.push(Line::raw(l));
-                    }
+            // On a very narrow overlay the descriptions hang under the keys.
+            let hang = " ".repeat(str_width(&keys).min(w / 2));
+            for (k, l) in wrap(b.description, w, &keys, &hang).into_iter().enumerate() {
+                if k == 0 {
+                    let desc: String = l.chars().skip(keys.chars().count()).collect();
+                    out.push(Line::from(vec![
+                        Span::styled(keys.clone(), bold),
+                        Span::raw(desc),
+                    ]));
+                } else {
+                    out.push(Line::raw(l));
                 }
-            } else {
-                out.push(Line::from(vec![
-                    Span::styled(keys, bold),
-                    Span::raw(trunc(b.description, w.saturating_sub(kw))),
-                ]));
             }
         }
     }
-    if legend {
-        out.push(Line::styled("Symbols".to_string(), bold));
-        out.push(Line::raw(format!(
-            "  {}",
-            trunc(LEGEND, w.saturating_sub(2))
-        )));
-    }
+    out.push(Line::styled("Symbols".to_string(), bold));
+    out.extend(wrap(LEGEND, w, "  ", "  ").into_iter().map(Line::raw));
     out
 }
 
-pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
+/// The overlay's box for a screen `area`, and its text (wrapped one
+/// column short of the border).
+fn geometry(area: Rect) -> (u16, Vec<Line<'static>>, usize) {
     let width = area
         .width
         .saturating_sub(4)
         .min(120)
         .max(area.width.min(20));
-    let iw = usize::from(width.saturating_sub(2));
+    let text_w = usize::from(width.saturating_sub(3)).max(1);
     let room = usize::from(area.height.saturating_sub(2));
-    // Prefer wrapped text with the legend; fall back to shorter forms.
-    let mut text = [(true, true), (true, false), (false, true), (false, false)]
-        .into_iter()
-        .map(|(wrapped, legend)| lines(iw, wrapped, legend))
-        .find(|l| l.len() <= room)
-        .unwrap_or_else(|| two_columns(lines(iw.saturating_sub(2) / 2, false, false), iw));
-    if text.len() > room && room > 0 {
-        // Say what is missing rather than cutting silently.
-        let hidden = text.len() - (room - 1);
-        text.truncate(room - 1);
-        text.push(Line::styled(
-            trunc(&format!("… {hidden} more lines: enlarge the terminal"), iw),
-            theme.dim,
-        ));
-    }
-    let height = u16::try_from(text.len() + 2)
+    (width, lines(text_w), room)
+}
+
+/// Lines shown at once on a screen `area` (one page).
+pub fn help_page(area: Rect) -> usize {
+    geometry(area).2
+}
+
+/// Largest useful scroll of the help on a screen `area`.
+pub fn help_max_scroll(area: Rect) -> usize {
+    let (_, text, room) = geometry(area);
+    text.len().saturating_sub(room)
+}
+
+/// The help, scrolled down `scroll` lines; the frame says how much is
+/// above and below and how to scroll.
+pub fn render(frame: &mut Frame, area: Rect, scroll: usize, theme: &Theme) {
+    let (width, text, room) = geometry(area);
+    let total = text.len();
+    let scroll = scroll.min(total.saturating_sub(room));
+    let shown: Vec<Line> = text.into_iter().skip(scroll).take(room).collect();
+    let below = total.saturating_sub(scroll + shown.len());
+    let height = u16::try_from(shown.len() + 2)
         .unwrap_or(u16::MAX)
         .min(area.height);
     let rect = centered(area, width, height);
+    let top = if scroll > 0 {
+        format!(" Help: keys · ↑ {scroll} more above ")
+    } else {
+        " Help: keys ".to_string()
+    };
+    let bottom = if below > 0 {
+        format!(
+            " ↓ {below} more below · j/k PgDn scroll · {} closes ",
+            closing_keys()
+        )
+    } else if scroll > 0 {
+        format!(" j/k PgUp scroll · {} closes ", closing_keys())
+    } else {
+        format!(" {} closes ", closing_keys())
+    };
     let block = Block::bordered()
         .border_type(BorderType::Thick)
         .border_style(theme.focus)
-        .title(Line::styled(" Help: keys ", theme.focus))
-        .title_bottom(Line::styled(
-            format!(" {} closes ", closing_keys()),
-            theme.dim,
-        ));
+        .title(Line::styled(top, theme.focus))
+        .title_bottom(Line::styled(bottom, theme.dim));
     frame.render_widget(Clear, rect);
-    frame.render_widget(Paragraph::new(text).block(block), rect);
-}
-
-/// `text` (one line per binding, cut to half the width) in two columns,
-/// for a terminal too short for one: every binding keeps its row.
-fn two_columns(text: Vec<Line<'static>>, w: usize) -> Vec<Line<'static>> {
-    let half = text.len().div_ceil(2);
-    let col = w.saturating_sub(2) / 2;
-    let (left, right) = text.split_at(half.min(text.len()));
-    left.iter()
-        .enumerate()
-        .map(|(k, l)| {
-            let used: usize = l.spans.iter().map(|s| str_width(&s.content)).sum();
-            let mut spans = l.spans.clone();
-            spans.push(Span::raw(" ".repeat(col.saturating_sub(used) + 2)));
-            if let Some(r) = right.get(k) {
-                spans.extend(r.spans.iter().cloned());
-            }
-            Line::from(spans)
-        })
-        .collect()
+    frame.render_widget(Paragraph::new(shown).block(block), rect);
 }
 
 /// "?/Esc": the keys that close this overlay, from the table.

@@ -1,6 +1,11 @@
 //! The host list: one row per shown host, in the model's order.
 //!
-//! `✓ ok    a.test:443      80d  root-cause title`
+//! `✗ crit  a.test:443      80d hostname-mismatch (wildcard too deep)`
+//!
+//! The problem column names the root cause by its finding code, with the
+//! reason where one code covers several problems; when it does not fit,
+//! the reason alone (`wildcard too deep`), so rows never differ only past
+//! the cut.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -11,12 +16,15 @@ use super::{Theme, pad, pad_left, pane_block, safe, spinner, str_width, trunc};
 use crate::report::Report;
 use crate::report::finding::Status;
 use crate::tui::model::{
-    Focus, Host, HostState, Model, fleet_counts, header_rows, list_offset, status_symbol,
+    Focus, Host, HostState, Model, Problem, fleet_counts, header_rows, list_offset, problem,
+    status_symbol,
 };
 
-/// Columns: symbol, word, host, days, title (with single spaces between).
+/// Columns: symbol, word, host, days, problem (with single spaces between).
 const WORD_W: usize = 5;
 const DAYS_W: usize = 5;
+/// Everything in a row but the host and problem columns.
+const FIXED: usize = 1 + 1 + WORD_W + 1 + 1 + DAYS_W + 1;
 
 pub fn render(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let focused = model.focus == Focus::Hosts;
@@ -26,7 +34,7 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     if inner.is_empty() {
         return;
     }
-    let w = usize::from(inner.width);
+    let w = super::text_width(inner.width);
     let header = header_rows(usize::from(inner.height));
     let mut lines: Vec<Line> = fleet_header(model, w, header, theme);
     let rows = usize::from(inner.height) - header;
@@ -38,7 +46,7 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         };
         vec![Line::styled(trunc(text, w), theme.dim)]
     } else {
-        let host_w = host_column(model, w);
+        let (host_w, _) = columns(model, w);
         let off = list_offset(model.selected, rows);
         model
             .view
@@ -175,18 +183,77 @@ fn title(model: &Model) -> String {
     t
 }
 
-/// Width of the host column: the longest name, within reason.
-fn host_column(model: &Model, w: usize) -> usize {
-    let longest = model
-        .view
-        .iter()
-        .filter_map(|&i| model.hosts.get(i))
-        .map(|h| str_width(&h.label()))
-        .max()
-        .unwrap_or(0);
-    let fixed = 1 + 1 + WORD_W + 1 + 1 + DAYS_W + 1;
-    let room = w.saturating_sub(fixed);
-    longest.min((room / 2).max(12)).min(room)
+/// Widths of the host and problem columns in rows `w` columns wide: every
+/// name whole when names and the problems' short forms fit side by side
+/// (problems get the rest, and show in full where it fits); else the
+/// problems keep their short forms up to two fifths of the room and the
+/// names are cut.
+pub(super) fn columns(model: &Model, w: usize) -> (usize, usize) {
+    let room = w.saturating_sub(FIXED);
+    let (mut host, mut short) = (0, 0);
+    for h in model.view.iter().filter_map(|&i| model.hosts.get(i)) {
+        host = host.max(str_width(&h.label()));
+        short = short.max(short_width(h));
+    }
+    let host_w = if host + 1 + short <= room {
+        host
+    } else {
+        let problem = short.min((room * 2 / 5).max(20));
+        room.saturating_sub(problem + 1).max(host.min(12)).min(host)
+    }
+    .min(room);
+    (host_w, room.saturating_sub(host_w + 1))
+}
+
+/// A host label in `w` columns: whole, else without its port
+/// ("name.test:…"), else cut.
+fn fit_label(label: &str, w: usize) -> String {
+    if str_width(label) <= w {
+        return label.to_string();
+    }
+    match label.rsplit_once(':') {
+        Some((host, port))
+            if !port.is_empty()
+                && port.chars().all(|c| c.is_ascii_digit())
+                && str_width(host) + 2 <= w =>
+        {
+            format!("{host}:…")
+        }
+        _ => trunc(label, w),
+    }
+}
+
+/// Width of a row's problem cell in its short form (0 when there is none
+/// worth making room for: a failed probe's message is cut instead).
+fn short_width(h: &Host) -> usize {
+    match &h.state {
+        HostState::Queued => str_width("queued"),
+        HostState::Connecting { .. } => str_width("connecting"),
+        HostState::Failed(_) => 0,
+        HostState::Done(r) => problem(r)
+            .map(|p| str_width(&marks(h)) + str_width(&p.short()))
+            .unwrap_or(0),
+    }
+}
+
+/// What precedes the problem: "⟳ " while re-checking, then the marks of
+/// what the last result changed.
+fn marks(h: &Host) -> String {
+    format!(
+        "{}{}",
+        if h.rechecking { "⟳ " } else { "" },
+        change_marks(h)
+    )
+}
+
+/// The problem as it fits in `w` columns: full, else short, else cut.
+fn problem_cell(p: &Problem, w: usize) -> String {
+    let full = p.full();
+    if str_width(&full) <= w {
+        full
+    } else {
+        trunc(&p.short(), w)
+    }
 }
 
 fn days_label(r: &Report) -> String {
@@ -215,6 +282,7 @@ fn change_marks(h: &Host) -> String {
 
 /// One row. Severity reads from the symbol and word; color only repeats it.
 fn row_line(h: &Host, model: &Model, host_w: usize, w: usize, theme: &Theme) -> Line<'static> {
+    let problem_w = w.saturating_sub(FIXED + host_w);
     let status = h.status();
     let (sym, word) = status_symbol(status);
     let (sym, word, days, title, title_style) = match &h.state {
@@ -226,18 +294,20 @@ fn row_line(h: &Host, model: &Model, host_w: usize, w: usize, theme: &Theme) -> 
             "connecting".to_string(),
             theme.dim,
         ),
-        HostState::Done(r) => (
-            sym,
-            word,
-            days_label(r),
-            format!(
-                "{}{}{}",
-                if h.rechecking { "⟳ " } else { "" },
-                change_marks(h),
-                r.root_cause().map(|f| f.title.clone()).unwrap_or_default()
-            ),
-            ratatui::style::Style::new(),
-        ),
+        HostState::Done(r) => {
+            let marks = marks(h);
+            let room = problem_w.saturating_sub(str_width(&marks));
+            let p = problem(r)
+                .map(|p| problem_cell(&p, room))
+                .unwrap_or_default();
+            (
+                sym,
+                word,
+                days_label(r),
+                format!("{marks}{p}"),
+                ratatui::style::Style::new(),
+            )
+        }
         HostState::Failed(e) => (sym, word, "—".to_string(), e.clone(), theme.error),
     };
     let style = theme.status(status);
@@ -250,14 +320,13 @@ fn row_line(h: &Host, model: &Model, host_w: usize, w: usize, theme: &Theme) -> 
             Span::raw(trunc(&host, w.saturating_sub(2))),
         ]);
     }
-    let fixed = 1 + 1 + WORD_W + 1 + host_w + 1 + DAYS_W + 1;
-    let title_w = w.saturating_sub(fixed);
+    let title_w = problem_w;
     Line::from(vec![
         Span::styled(sym.to_string(), style),
         Span::raw(" "),
         Span::styled(pad(word, WORD_W), style),
         Span::raw(" "),
-        Span::raw(pad(&host, host_w)),
+        Span::raw(pad(&fit_label(&host, host_w), host_w)),
         Span::raw(" "),
         Span::raw(pad_left(&days, DAYS_W)),
         Span::raw(" "),

@@ -2,15 +2,18 @@
 //!
 //! ```text
 //!  narrow (< 120 columns)          wide (>= 120 columns)
-//! ┌ Hosts ─────────────────┐      ┌ Hosts ────┐┌ Chain ─────────────┐
-//! │✓ ok   a.test:443  80d  │      │           ││leaf → int → anchor │
-//! ├ Chain ─────────────────┤      │  ~40%     │└────────────────────┘
+//! ┌ Hosts ─────────────────┐      ┌ Hosts ─────┐┌ Chain ────────────┐
+//! │✓ ok   a.test:443  80d  │      │            ││leaf → int → anchor│
+//! ├ Chain ─────────────────┤      │  half      │└───────────────────┘
 //! │leaf → int → anchor     │      │           │┌ Diagnosis ─────────┐
 //! ├ Diagnosis ─────────────┤      │           ││findings, clients,  │
 //! │findings, clients, fixes│      │           ││numbered fix steps  │
-//! └────────────────────────┘      └───────────┘└────────────────────┘
-//!  message · key hints (status bar, one row)
+//! └────────────────────────┘      └────────────┘└───────────────────┘
+//!  message · key hints (status bar: one row, more for a long message)
 //! ```
+//!
+//! Text keeps one column clear of a pane's right border (see
+//! [`text_width`]).
 //!
 //! The certificate detail covers the three panes; overlays (help, copy
 //! menu, prompts) are drawn last, over everything.
@@ -38,6 +41,7 @@ use crate::tui::model::{HostState, Model, Overlay};
 
 pub use detail::{detail_line_count, detail_lines, detail_max_scroll};
 pub use diagnosis::{diagnosis_line_count, diagnosis_max_scroll, diagnosis_selected_line};
+pub use help::{help_max_scroll, help_page};
 pub use theme::Theme;
 
 /// From this many columns on, the host list sits left of the other panes.
@@ -62,12 +66,14 @@ impl Panes {
 /// Split the screen. Pure and deterministic: `update` uses it for mouse
 /// hit-testing and page sizes.
 pub fn layout(size: Rect, model: &Model) -> Panes {
-    let status_h = size.height.min(1);
+    let status_h = status_bar::status_rows(model, size.width)
+        .min(size.height)
+        .min(size.height.saturating_sub(3).max(1));
     let body_h = size.height - status_h;
     let status = Rect::new(size.x, size.y + body_h, size.width, status_h);
     let tree_want = tree_rows(model).saturating_add(2);
     if size.width >= WIDE {
-        let left_w = two_fifths(size.width);
+        let left_w = hosts_width(size.width);
         let right_w = size.width - left_w;
         let hosts = Rect::new(size.x, size.y, left_w, body_h);
         let tree_h = tree_want.min(body_h / 2).max(3.min(body_h));
@@ -100,6 +106,19 @@ pub fn layout(size: Rect, model: &Model) -> Panes {
 
 fn two_fifths(n: u16) -> u16 {
     u16::try_from(u32::from(n) * 2 / 5).unwrap_or(u16::MAX)
+}
+
+/// Width of the host list on a wide terminal: half of it (names and
+/// problems side by side want the room), at most 100 columns, and never
+/// under two fifths.
+fn hosts_width(width: u16) -> u16 {
+    (width / 2).min(100).max(two_fifths(width))
+}
+
+/// Columns text may use in a pane whose inner area is `inner` columns
+/// wide: one short of it, so text never touches the right border.
+pub(crate) fn text_width(inner: u16) -> usize {
+    usize::from(inner.saturating_sub(1)).max(1)
 }
 
 /// Rows the chain tree wants for the selected host (without borders).
@@ -138,7 +157,7 @@ pub fn render(frame: &mut Frame, model: &Model) {
     status_bar::render(frame, panes.status, model, &theme);
     match &model.overlay {
         Overlay::None => {}
-        Overlay::Help => help::render(frame, area, &theme),
+        Overlay::Help { scroll } => help::render(frame, area, *scroll, &theme),
         Overlay::Changes { scroll } => popup::render_changes(frame, area, model, *scroll, &theme),
         Overlay::CopyMenu { items, selected } => {
             popup::render_copy_menu(frame, area, items, *selected, &theme)
@@ -161,6 +180,9 @@ pub fn render(frame: &mut Frame, model: &Model) {
             error.as_deref(),
             &theme,
         ),
+        Overlay::ConfirmOverwrite { path, .. } => {
+            popup::render_confirm_overwrite(frame, area, path, &theme)
+        }
     }
     scrub(frame.buffer_mut());
 }

@@ -59,6 +59,8 @@ pub fn render_copy_menu(
         .min(120)
         .max(area.width.min(24));
     let iw = usize::from(width.saturating_sub(2));
+    // Text keeps one column clear of the right border.
+    let tw = iw.saturating_sub(1).max(1);
     let selected = selected.min(items.len().saturating_sub(1));
     let mut lines: Vec<Line> = Vec::new();
     if items.is_empty() {
@@ -71,16 +73,16 @@ pub fn render_copy_menu(
         let label = safe(&item.label);
         if i == selected {
             lines.push(Line::styled(
-                pad(&format!("▶ {label}"), iw),
+                pad(&trunc(&format!("▶ {label}"), tw), iw),
                 theme.selection,
             ));
         } else {
-            lines.push(Line::raw(trunc(&format!("  {label}"), iw)));
+            lines.push(Line::raw(trunc(&format!("  {label}"), tw)));
         }
     }
     let text = items
         .get(selected)
-        .map(|it| copy_text_lines(&it.text, iw))
+        .map(|it| copy_text_lines(&it.text, tw))
         .unwrap_or_default();
     if !text.is_empty() {
         lines.push(Line::styled("─".repeat(iw), theme.dim));
@@ -117,7 +119,8 @@ pub fn render_prompt(
     theme: &Theme,
 ) {
     let width = area.width.saturating_sub(4).min(72).max(area.width.min(24));
-    let iw = usize::from(width.saturating_sub(2));
+    // Text keeps one column clear of the right border.
+    let iw = usize::from(width.saturating_sub(3)).max(1);
     let mut lines: Vec<Line> = wrap(help, iw, "", "")
         .into_iter()
         .map(|l| Line::styled(l, theme.dim))
@@ -171,6 +174,40 @@ pub fn render_prompt(
     }
 }
 
+/// "`path` exists. Overwrite it?" with the answers: `y` overwrites, `n`
+/// (the default) goes back to the file name.
+pub fn render_confirm_overwrite(
+    frame: &mut Frame,
+    area: Rect,
+    path: &std::path::Path,
+    theme: &Theme,
+) {
+    let width = area.width.saturating_sub(4).min(72).max(area.width.min(24));
+    let tw = usize::from(width.saturating_sub(3)).max(1);
+    let shown = safe(&path.display().to_string());
+    let mut lines: Vec<Line> = wrap(&format!("{shown} already exists."), tw, "", "")
+        .into_iter()
+        .map(Line::raw)
+        .collect();
+    lines.push(Line::from(vec![
+        Span::styled("Overwrite it? ", Style::new().add_modifier(Modifier::BOLD)),
+        Span::styled("y/N", theme.focus),
+    ]));
+    let height = u16::try_from(lines.len() + 2)
+        .unwrap_or(u16::MAX)
+        .min(area.height);
+    let rect = centered(area, width, height);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(popup_block(
+            "Save chain",
+            "y overwrite · n another name · Esc cancel",
+            theme,
+        )),
+        rect,
+    );
+}
+
 /// The summary of changes since start, newest first: when, which host,
 /// what changed. `scroll` skips that many of the newest.
 pub fn render_changes(
@@ -192,7 +229,7 @@ pub fn render_changes(
     );
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    let w = usize::from(inner.width);
+    let w = super::text_width(inner.width);
     let lines: Vec<Line> = if n == 0 {
         vec![Line::styled(
             trunc(

@@ -203,9 +203,9 @@ fn panes_on_mixed_hosts_80x24() {
         "┏ Hosts (7) · sort: severity ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓",
         "┃✓1 !1 ✗1 ?2 …2 · expired █████ 1  <7d  0  <30d █████ 1  later █████ 1         ┃",
         "┃? error broken.test:443      — the probe task stopped: boom                   ┃",
-        "┃? error down.test:443        — Cannot connect                                 ┃",
-        "┃✗ crit  expired.test:443   -3d Certificate expired 3 days ago                 ┃",
-        "┃! warn  soon.test:443       8d Certificate expires in 8 days                  ┃",
+        "┃? error down.test:443        — unreachable                                    ┃",
+        "┃✗ crit  expired.test:443   -3d expired                                        ┃",
+        "┃! warn  soon.test:443       8d expiring-soon                                  ┃",
         "┃✓ ok    ok.test:443        79d                                                ┃",
         &format!(
             "┃{spin}       conn.test:443          connecting                                     ┃"
@@ -240,10 +240,11 @@ fn panes_on_mixed_hosts_80x24() {
         "{}",
         r[16]
     );
-    // The status bar: hints only, dropped from the end to fit 80 columns.
+    // The status bar: hints only, dropped from the end to fit 80 columns,
+    // but help and quit always stay.
     assert_eq!(
         r[23].trim_end(),
-        "Tab pane  Enter open  / filter  r re-probe  a add  c copy  s save  ? help"
+        "Tab pane  Enter open  / filter  r re-probe  a add  c copy  ? help  q quit"
     );
 }
 
@@ -255,15 +256,15 @@ fn panes_on_mixed_hosts_160x45() {
     m.focus = Focus::Diagnosis;
     let buf = draw(&m, 160, 45);
     let r = rows(&buf);
-    // Host list left (40%), tree top-right, diagnosis bottom-right.
+    // Host list left (half), tree top-right, diagnosis bottom-right.
     assert!(
         r[0].starts_with("┌ Hosts (7) · sort: severity "),
         "{}",
         r[0]
     );
-    assert_eq!(r[0].chars().nth(64), Some('┌'), "{}", r[0]);
-    assert!(r[0][r[0].char_indices().nth(64).unwrap().0..].starts_with("┌ Chain (3) "));
-    let right = |y: usize| -> String { r[y].chars().skip(64).collect::<String>() };
+    assert_eq!(r[0].chars().nth(80), Some('┌'), "{}", r[0]);
+    assert!(r[0][r[0].char_indices().nth(80).unwrap().0..].starts_with("┌ Chain (3) "));
+    let right = |y: usize| -> String { r[y].chars().skip(80).collect::<String>() };
     assert!(right(1).starts_with("│✗ expired.test "), "{}", right(1));
     assert!(right(3).contains("Test Root") && right(3).contains("trust store"));
     assert!(
@@ -304,6 +305,301 @@ fn panes_on_mixed_hosts_160x45() {
     }
 }
 
+// ---------------------------------------------------------------------------
+// The demo's kind of hosts: many different problems side by side.
+// ---------------------------------------------------------------------------
+
+/// `target` (host:port) presenting `chain`, judged against the test root.
+fn lab_report(pki: &Pki, target: &str, chain: Vec<Vec<u8>>) -> Report {
+    let mut obs = observation(target, chain, NOW);
+    obs.address = None;
+    judge(pki, &obs)
+}
+
+/// A connection failure of `target` with `code`.
+fn lab_failure(pki: &Pki, target: &str, code: ConnCode) -> Report {
+    let mut obs = observation(target, Vec::new(), NOW);
+    obs.address = None;
+    obs.tls = None;
+    obs.error = Some(ConnFailure {
+        code,
+        step: "connect",
+        message: "it failed".to_string(),
+        alert: None,
+        peer_said: None,
+        local: false,
+    });
+    judge(pki, &obs)
+}
+
+/// Like `certscope demo`: lab names with their ports, an IP target, and a
+/// different problem on each (four of them name mismatches).
+fn lab(pki: &Pki) -> Model {
+    use rcgen::{ExtendedKeyUsagePurpose, IsCa, KeyPair};
+    let valid = |sans: &[&str], tweak: &dyn Fn(&mut rcgen::CertificateParams)| {
+        pki.chain(sans, T0 - 10 * DAY, T0 + 80 * DAY, |p| tweak(p))
+    };
+    let other = Pki::new();
+    let mut untrusted = other.chain(
+        &["untrusted-root.lab.test"],
+        T0 - DAY,
+        T0 + 80 * DAY,
+        |_| {},
+    );
+    untrusted.push(other.root_der.clone());
+    let self_signed = {
+        let p =
+            rcgen::CertificateParams::new(vec!["self-signed.lab.test".to_string()]).expect("names");
+        let key = KeyPair::generate().expect("key");
+        vec![p.self_signed(&key).expect("self-signed").der().to_vec()]
+    };
+    let reports: Vec<(&str, Report)> = vec![
+        (
+            "wrong-host.lab.test:41001",
+            lab_report(
+                pki,
+                "wrong-host.lab.test:41001",
+                valid(&["other.lab.test"], &|_| {}),
+            ),
+        ),
+        (
+            "cn-only.lab.test:41002",
+            lab_report(
+                pki,
+                "cn-only.lab.test:41002",
+                valid(&["cn-only.lab.test"], &|p| p.subject_alt_names.clear()),
+            ),
+        ),
+        (
+            "deep.wildcard-deep.lab.test:41003",
+            lab_report(
+                pki,
+                "deep.wildcard-deep.lab.test:41003",
+                valid(&["*.lab.test"], &|_| {}),
+            ),
+        ),
+        (
+            "127.0.0.1:41004",
+            lab_report(
+                pki,
+                "127.0.0.1:41004",
+                valid(&["ip-mismatch.lab.test"], &|_| {}),
+            ),
+        ),
+        (
+            "invalid-purpose.lab.test:41005",
+            lab_report(
+                pki,
+                "invalid-purpose.lab.test:41005",
+                valid(&["invalid-purpose.lab.test"], &|p| {
+                    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth]
+                }),
+            ),
+        ),
+        (
+            "untrusted-root.lab.test:41006",
+            lab_report(pki, "untrusted-root.lab.test:41006", untrusted),
+        ),
+        (
+            "expired.lab.test:41007",
+            lab_report(
+                pki,
+                "expired.lab.test:41007",
+                leaf(pki, "expired.lab.test", None, T0 - 90 * DAY, T0 - 10 * DAY),
+            ),
+        ),
+        (
+            "not-yet-valid.lab.test:41008",
+            lab_report(
+                pki,
+                "not-yet-valid.lab.test:41008",
+                leaf(
+                    pki,
+                    "not-yet-valid.lab.test",
+                    None,
+                    T0 + 10 * DAY,
+                    T0 + 90 * DAY,
+                ),
+            ),
+        ),
+        (
+            "ca-as-leaf.lab.test:41009",
+            lab_report(
+                pki,
+                "ca-as-leaf.lab.test:41009",
+                valid(&["ca-as-leaf.lab.test"], &|p| {
+                    p.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained)
+                }),
+            ),
+        ),
+        (
+            "self-signed.lab.test:41010",
+            lab_report(pki, "self-signed.lab.test:41010", self_signed),
+        ),
+        (
+            "closed.lab.test:41011",
+            lab_failure(pki, "closed.lab.test:41011", ConnCode::Unreachable),
+        ),
+        (
+            "silent.lab.test:41012",
+            lab_failure(pki, "silent.lab.test:41012", ConnCode::Timeout),
+        ),
+        (
+            "not-tls.lab.test:41013",
+            lab_failure(pki, "not-tls.lab.test:41013", ConnCode::NotTls),
+        ),
+        (
+            "expiring-soon.lab.test:41014",
+            lab_report(
+                pki,
+                "expiring-soon.lab.test:41014",
+                leaf(
+                    pki,
+                    "expiring-soon.lab.test",
+                    None,
+                    T0 - 80 * DAY,
+                    T0 + 5 * DAY,
+                ),
+            ),
+        ),
+        (
+            "good.lab.test:41015",
+            lab_report(
+                pki,
+                "good.lab.test:41015",
+                valid(&["good.lab.test"], &|_| {}),
+            ),
+        ),
+    ];
+    let mut m = Model::new(
+        reports
+            .iter()
+            .map(|(t, _)| Target::parse(t, 443).expect("target"))
+            .collect(),
+        NOW,
+    );
+    for (h, (_, r)) in m.hosts.iter_mut().zip(reports) {
+        h.state = HostState::Done(Box::new(r));
+    }
+    m.refresh_view();
+    m
+}
+
+/// The host list's rows as (host cell, problem cell), trimmed, read off
+/// the screen at the columns the list uses.
+fn list_cells(m: &Model, w: u16, h: u16) -> Vec<(String, String)> {
+    let buf = draw(m, w, h);
+    let pane = layout(Rect::new(0, 0, w, h), m).hosts;
+    let inner_h = usize::from(pane.height - 2);
+    let text_w = text_width(pane.width - 2);
+    let (host_w, _) = host_list::columns(m, text_w);
+    let header = crate::tui::model::header_rows(inner_h);
+    let r = rows(&buf);
+    (header..inner_h)
+        .map(|k| {
+            let row: Vec<char> = r[usize::from(pane.y) + 1 + k].chars().collect();
+            let x = usize::from(pane.x) + 1;
+            let cell = |a: usize, b: usize| -> String {
+                row[x + a..x + b]
+                    .iter()
+                    .collect::<String>()
+                    .trim()
+                    .to_string()
+            };
+            let host_at = 1 + 1 + 5 + 1;
+            let problem_at = host_at + host_w + 1 + 5 + 1;
+            // The margin column before the border stays blank.
+            assert_eq!(row[x + text_w], ' ', "row {k} touches the border");
+            (cell(host_at, host_at + host_w), cell(problem_at, text_w))
+        })
+        .filter(|(host, _)| !host.is_empty())
+        .collect()
+}
+
+#[test]
+fn problems_read_differently_on_every_row_at_80_120_and_160_columns() {
+    let pki = pki();
+    let mut m = lab(&pki);
+    let codes: Vec<_> = m
+        .hosts
+        .iter()
+        .filter_map(|h| h.report()?.root_cause().map(|f| f.code.as_str()))
+        .collect();
+    assert_eq!(
+        codes.iter().filter(|c| **c == "hostname-mismatch").count(),
+        4,
+        "{codes:?}"
+    );
+    for (w, h) in [(80u16, 24u16), (120, 35), (160, 45)] {
+        let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+        // Scroll through the whole list.
+        for sel in 0..m.view.len() {
+            m.selected = sel;
+            let cells = list_cells(&m, w, h);
+            assert!(cells.len() >= 5, "{w}x{h}: {cells:?}");
+            let problems: Vec<&String> = cells.iter().map(|(_, p)| p).collect();
+            for (i, a) in problems.iter().enumerate() {
+                for b in &problems[i + 1..] {
+                    assert_ne!(a, b, "{w}x{h}: two rows read the same: {cells:?}");
+                }
+            }
+            for (host, p) in cells {
+                seen.insert(host, p);
+            }
+        }
+        // Every host seen; only the one without a problem has no text.
+        assert_eq!(seen.len(), m.hosts.len(), "{w}x{h}: {seen:?}");
+        assert_eq!(
+            seen.values().filter(|p| p.is_empty()).count(),
+            1,
+            "{seen:?}"
+        );
+        let p = |host: &str| -> &str {
+            seen.iter()
+                .find(|(k, _)| k.starts_with(host))
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_else(|| panic!("{host} not listed: {seen:?}"))
+        };
+        // The name mismatches say why; the IP target is whole.
+        assert!(p("wrong-host").contains("name not in SAN"), "{seen:?}");
+        assert!(p("cn-only").contains("CN only"), "{seen:?}");
+        assert!(p("deep.wildcard").contains("wildcard too deep"), "{seen:?}");
+        assert!(p("127.0.0.1:41004").contains("IP not in SAN"), "{seen:?}");
+        assert_eq!(p("expired."), "expired");
+        assert_eq!(p("closed"), "unreachable");
+        // Names get their room: whole at 80 and 160 columns, at least 20
+        // columns at 120.
+        let text_w = text_width(layout(Rect::new(0, 0, w, h), &m).hosts.width - 2);
+        let (host_w, _) = host_list::columns(&m, text_w);
+        if w == 120 {
+            assert!(host_w >= 20, "{host_w}");
+        } else {
+            assert!(
+                seen.contains_key("deep.wildcard-deep.lab.test:41003"),
+                "{seen:?}"
+            );
+        }
+    }
+    // Wide enough for both, the full form: code and reason.
+    let cells = {
+        m.selected = 0;
+        list_cells(&m, 200, 50)
+    };
+    assert!(
+        cells
+            .iter()
+            .any(|(_, p)| p == "hostname-mismatch (wildcard too deep)"),
+        "{cells:?}"
+    );
+    // The filter finds what the rows show.
+    m.filter = "wildcard".into();
+    m.refresh_view();
+    assert_eq!(m.view.len(), 1);
+    m.filter = "hostname-mismatch".into();
+    m.refresh_view();
+    assert_eq!(m.view.len(), 4);
+}
+
 #[test]
 fn tree_focus_shows_the_findings_of_the_selected_certificate() {
     let pki = pki();
@@ -320,7 +616,7 @@ fn tree_focus_shows_the_findings_of_the_selected_certificate() {
         .position(|r| r.contains("└─ Test Intermediate"))
         .unwrap();
     assert!(
-        buf[(66, y as u16)]
+        buf[(82, y as u16)]
             .modifier
             .contains(ratatui::style::Modifier::REVERSED)
     );
@@ -427,7 +723,7 @@ fn detail_view_of_a_leaf() {
 fn help_lists_every_binding() {
     let pki = pki();
     let mut m = mixed(&pki);
-    m.overlay = Overlay::Help;
+    m.overlay = Overlay::Help { scroll: 0 };
     let buf = draw(&m, 160, 45);
     for b in BINDINGS {
         let row = row_with(&buf, b.description);
@@ -441,12 +737,85 @@ fn help_lists_every_binding() {
     assert_has(&buf, "Everywhere");
     assert_has(&buf, "In the panes");
     assert_has(&buf, "✓ ok   ! warning   ✗ critical   ? error");
-    // At 80x24 every binding still gets its row (descriptions may be cut).
+    // It all fits: nothing to scroll, nothing said about it.
+    assert!(!has(&rows(&buf), "more below") && !has(&rows(&buf), "more above"));
+}
+
+/// At 80x24 the help does not fit: it scrolls with j/k, the arrows and
+/// the page keys, and its frame says what is above and below.
+#[test]
+fn help_scrolls_at_80x24() {
+    use crate::tui::update::{Action, update};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let pki = pki();
+    let mut m = mixed(&pki);
+    m.size = (80, 24);
+    let press = |m: &mut Model, code: KeyCode| {
+        update(m, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    };
+    let scroll = |m: &Model| match m.overlay {
+        Overlay::Help { scroll } => scroll,
+        ref o => panic!("the help closed: {o:?}"),
+    };
+    press(&mut m, KeyCode::Char('?'));
+    assert_eq!(scroll(&m), 0);
+    // The last binding of the last group, and the legend, are below.
+    let last = BINDINGS
+        .iter()
+        .rfind(|b| b.context == crate::tui::keys::Context::Panes)
+        .expect("a pane binding");
     let buf = draw(&m, 80, 24);
+    let start: String = last.description.chars().take(30).collect();
+    assert!(!has(&rows(&buf), &start), "{}", screen(&buf));
+    assert!(!has(&rows(&buf), "✓ ok   ! warning"));
+    assert!(has(&rows(&buf), "more below"), "{}", screen(&buf));
+    assert!(!has(&rows(&buf), "more above"));
+    // One line at a time, both ways; never above the top.
+    press(&mut m, KeyCode::Char('j'));
+    press(&mut m, KeyCode::Down);
+    assert_eq!(scroll(&m), 2);
+    press(&mut m, KeyCode::Char('k'));
+    assert_eq!(scroll(&m), 1);
+    press(&mut m, KeyCode::Up);
+    press(&mut m, KeyCode::Up);
+    assert_eq!(scroll(&m), 0);
+    // A page down reaches the end (the text is under two pages here) and
+    // stops there.
+    let max = help_max_scroll(Rect::new(0, 0, 80, 24));
+    assert!(max > 0 && max < help_page(Rect::new(0, 0, 80, 24)));
+    press(&mut m, KeyCode::PageDown);
+    assert_eq!(scroll(&m), max);
+    press(&mut m, KeyCode::Char('j'));
+    assert_eq!(scroll(&m), max);
+    let buf = draw(&m, 80, 24);
+    let start: String = last.description.chars().take(30).collect();
+    let row = row_with(&buf, &start);
+    assert!(
+        row.contains(&crate::tui::keys::keys_label(last)),
+        "{}",
+        screen(&buf)
+    );
+    assert_has(&buf, "✓ ok   ! warning   ✗ critical   ? error");
+    assert_has(&buf, &format!("↑ {max} more above"));
+    assert!(!has(&rows(&buf), "more below"), "{}", screen(&buf));
+    // Every binding is on one of the two screens.
+    let top = {
+        let mut t = m.clone();
+        t.overlay = Overlay::Help { scroll: 0 };
+        rows(&draw(&t, 80, 24))
+    };
     for b in BINDINGS {
-        let start: String = b.description.chars().take(20).collect();
-        assert_has(&buf, &start);
+        let start: String = b.description.chars().take(30).collect();
+        assert!(
+            has(&top, &start) || has(&rows(&buf), &start),
+            "{:?} never shown",
+            b.description
+        );
     }
+    press(&mut m, KeyCode::PageUp);
+    assert_eq!(scroll(&m), 0);
+    press(&mut m, KeyCode::Esc);
+    assert_eq!(m.overlay, Overlay::None);
 }
 
 // ---------------------------------------------------------------------------
@@ -461,11 +830,20 @@ fn connection_error_report_shows_the_connection_finding() {
     let r = m.selected_report().unwrap();
     assert_eq!(r.status, Status::Error);
     let title = r.findings[0].title.clone();
+    let detail: String = r.findings[0].detail.chars().take(20).collect();
+    // Only the TUI's wording changes: the finding stays critical.
+    assert_eq!(
+        r.findings[0].severity,
+        crate::report::finding::Severity::Critical
+    );
     for (w, h) in [(80, 24), (160, 45)] {
         let buf = draw(&m, w, h);
-        assert_has(&buf, &format!("✗ CRITICAL {title}"));
+        // Status error: the connection finding reads "? ERROR", as in the
+        // host list and `certscope check`, not "✗ CRITICAL".
+        assert_has(&buf, &format!("? ERROR {title}"));
+        assert!(!has(&rows(&buf), "CRITICAL"), "{}", screen(&buf));
         assert_has(&buf, "unreachable · on the connection");
-        assert_has(&buf, "connection refused (step: connect).");
+        assert_has(&buf, &detail);
         assert_has(&buf, "No certificate was received");
     }
 }
@@ -517,6 +895,7 @@ fn escape_sequences_in_a_subject_are_harmless() {
     m.message = Some(Message {
         text: "bad\u{1b}]52;c;x\u{7}".to_string(),
         kind: MessageKind::Error,
+        at_ms: 0,
     });
     let buf = draw(&m, 80, 24);
     assert!(!screen(&buf).contains('\u{1b}') && !screen(&buf).contains('\u{7}'));
@@ -546,9 +925,9 @@ fn no_color_uses_no_color_and_keeps_the_symbols() {
         }
     }
     // Overlays and the detail view too.
-    m.overlay = Overlay::Help;
+    m.overlay = Overlay::Help { scroll: 0 };
     let overlays = [
-        Overlay::Help,
+        Overlay::Help { scroll: 0 },
         Overlay::CopyMenu {
             items: vec![CopyItem {
                 label: "x".into(),
@@ -589,16 +968,20 @@ fn no_color_uses_no_color_and_keeps_the_symbols() {
 // (7) The copy menu.
 // ---------------------------------------------------------------------------
 
-/// The text rows of the copy popup (below its separator), inner part only.
+/// The text rows of the copy popup (below its separator), inner part only
+/// and without the blank margin column before the right border.
 fn copy_text_rows(buf: &Buffer) -> Vec<String> {
     let r = rows(buf);
     let top = r.iter().position(|l| l.contains("┏ Copy ")).expect("popup");
     let chars: Vec<Vec<char>> = r.iter().map(|l| l.chars().collect()).collect();
     let left = chars[top].iter().position(|&c| c == '┏').unwrap();
     let right = chars[top].iter().rposition(|&c| c == '┓').unwrap();
-    let inner = |y: usize| -> String { chars[y][left + 1..right].iter().collect() };
+    let inner = |y: usize| -> String {
+        assert_eq!(chars[y][right - 1], ' ', "text touches the border");
+        chars[y][left + 1..right - 1].iter().collect()
+    };
     let sep = (top + 1..r.len())
-        .find(|&y| inner(y).chars().all(|c| c == '─'))
+        .find(|&y| chars[y][left + 1] == '─')
         .expect("separator");
     let bottom = (sep..r.len())
         .find(|&y| chars[y][left] == '┗')
@@ -719,6 +1102,7 @@ fn filter_prompt_and_title() {
     m.message = Some(Message {
         text: "copied".into(),
         kind: MessageKind::Info,
+        at_ms: 0,
     });
     let buf = draw(&m, 80, 24);
     let r = rows(&buf);
@@ -727,23 +1111,86 @@ fn filter_prompt_and_title() {
 }
 
 #[test]
-fn hints_drop_from_the_end() {
+fn hints_drop_from_the_end_but_help_and_quit_stay() {
     let pki = pki();
     let m = mixed(&pki);
-    let wide = rows(&draw(&m, 160, 45))[44].trim_end().to_string();
-    assert!(wide.ends_with("q quit"), "{wide}");
-    let narrow = rows(&draw(&m, 60, 24))[23].trim_end().to_string();
-    assert!(
-        !narrow.contains("quit") && narrow.starts_with("Tab pane"),
-        "{narrow}"
+    let last = |m: &Model, w: u16, h: u16| -> String {
+        rows(&draw(m, w, h))[usize::from(h) - 1]
+            .trim_end()
+            .to_string()
+    };
+    let wide = last(&m, 160, 45);
+    assert_eq!(
+        wide,
+        "Tab pane  Enter open  / filter  r re-probe  a add  c copy  s save  ? help  q quit"
     );
+    // Narrower: the other hints go first, from the end; help and quit stay.
+    let narrow = last(&m, 60, 24);
+    assert_eq!(
+        narrow,
+        "Tab pane  Enter open  / filter  r re-probe  ? help  q quit"
+    );
+    for w in [120, 100, 80, 60, 45, 30, 20, 14] {
+        let bar = last(&m, w, 24);
+        assert!(bar.ends_with("? help  q quit"), "{w}: {bar:?}");
+    }
+    assert_eq!(last(&m, 30, 24), "Tab pane  ? help  q quit");
+    assert_eq!(last(&m, 20, 24), "? help  q quit");
     let mut m = m;
     m.detail = Some(Detail { cert: 0, scroll: 0 });
-    let detail = rows(&draw(&m, 160, 45))[44].trim_end().to_string();
+    let detail = last(&m, 160, 45);
     assert!(
         detail.starts_with("Esc back  j/k scroll") && !detail.contains("re-probe"),
         "{detail}"
     );
+    assert!(detail.ends_with("? help  q quit"), "{detail}");
+    // Beside a message too.
+    m.detail = None;
+    m.set_message(
+        "saved the chain to expired.test-chain.pem",
+        MessageKind::Info,
+    );
+    for w in [160, 80, 60] {
+        let bar = last(&m, w, 24);
+        assert!(
+            bar.starts_with("i saved the chain to expired.test-chain.pem")
+                && bar.ends_with("? help  q quit"),
+            "{w}: {bar:?}"
+        );
+    }
+}
+
+/// The OSC 52 fallback hint is whole at 80, 120 and 160 columns: on one
+/// row beside help and quit where it fits, else wrapped onto a second row
+/// (the panes give it the room), never cut.
+#[test]
+fn the_osc52_hint_is_whole_at_every_width() {
+    let pki = pki();
+    let mut m = mixed(&pki);
+    let cmd = "openssl s_client -connect expired.test:443 -servername expired.test </dev/null";
+    let text = crate::tui::clipboard::osc52_sent(cmd);
+    m.set_message(text.clone(), MessageKind::Info);
+    for (w, h, want_rows) in [(80u16, 24u16, 2usize), (120, 35, 1), (160, 45, 1)] {
+        let buf = draw(&m, w, h);
+        let r = rows(&buf);
+        let bar = &r[usize::from(h) - want_rows..];
+        let joined = bar
+            .iter()
+            .map(|l| l.trim_end().trim_start())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            joined.starts_with(&format!("i {text}")),
+            "{w}x{h}: the hint is cut:\n{}",
+            screen(&buf)
+        );
+        assert!(bar[want_rows - 1].trim_end().ends_with("? help  q quit"));
+        // The row above the bar is the panes' bottom border, not the hint.
+        let above = &r[usize::from(h) - want_rows - 1];
+        assert!(above.starts_with('└') || above.starts_with('┗'), "{above}");
+        let panes = layout(Rect::new(0, 0, w, h), &m);
+        assert_eq!(usize::from(panes.status.height), want_rows);
+    }
 }
 
 #[test]
@@ -757,9 +1204,13 @@ fn layout_stacks_narrow_and_splits_wide() {
     assert_eq!(p.diagnosis, Rect::new(0, 14, 80, 9));
     assert_eq!(p.status, Rect::new(0, 23, 80, 1));
     let p = layout(Rect::new(0, 0, 160, 45), &m);
-    assert_eq!(p.hosts, Rect::new(0, 0, 64, 44));
-    assert_eq!(p.tree, Rect::new(64, 0, 96, 5));
-    assert_eq!(p.diagnosis, Rect::new(64, 5, 96, 39));
+    assert_eq!(p.hosts, Rect::new(0, 0, 80, 44));
+    assert_eq!(p.tree, Rect::new(80, 0, 80, 5));
+    assert_eq!(p.diagnosis, Rect::new(80, 5, 80, 39));
+    // Half from 120 columns on; at most 100 columns, never under 2/5.
+    assert_eq!(layout(Rect::new(0, 0, 120, 35), &m).hosts.width, 60);
+    assert_eq!(layout(Rect::new(0, 0, 220, 50), &m).hosts.width, 100);
+    assert_eq!(layout(Rect::new(0, 0, 300, 50), &m).hosts.width, 120);
     assert_eq!(p.body(), Rect::new(0, 0, 160, 44));
     // Tiny terminals render without panicking.
     for (w, h) in [
@@ -771,7 +1222,7 @@ fn layout_stacks_narrow_and_splits_wide() {
         (119, 10),
         (120, 5),
     ] {
-        for o in [Overlay::None, Overlay::Help] {
+        for o in [Overlay::None, Overlay::Help { scroll: 0 }] {
             m.overlay = o;
             let _ = draw(&m, w, h);
             m.detail = Some(Detail { cert: 0, scroll: 3 });
