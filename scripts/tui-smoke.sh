@@ -63,7 +63,7 @@ wait_for 5 "the panes after Esc" "'BEGIN CERTIFICATE' not in s and 'Diagnosis' i
 # Tab to the diagnosis pane and open the copy menu on the fix command.
 keys Tab
 keys c
-wait_for 5 "the copy menu" "'Fix command' in s and 'Enter copy' in s"
+wait_for 5 "the copy menu" "'Fix step 1 for expired' in s and 'Enter copy' in s"
 screen > "$work/menu.txt"
 shown=$(python3 - "$work/menu.txt" <<'PY'
 import sys
@@ -71,7 +71,8 @@ rows = open(sys.argv[1], encoding="utf-8").read().split("\n")
 top = next(i for i, r in enumerate(rows) if "┏ Copy" in r)
 x0 = rows[top].index("┏ Copy")
 x1 = rows[top].index("┓", x0)
-body = [r[x0 + 1:x1] for r in rows[top + 1:] if len(r) > x0 and r[x0] == "┃"]
+# Inside the border, less the blank margin column before the right one.
+body = [r[x0 + 1:x1 - 1] for r in rows[top + 1:] if len(r) > x0 and r[x0] == "┃"]
 sep = next(i for i, r in enumerate(body) if r.startswith("─"))
 text = "".join(body[sep + 1:]).rstrip(" ")
 print(text)

@@ -600,6 +600,70 @@ fn problems_read_differently_on_every_row_at_80_120_and_160_columns() {
     assert_eq!(m.view.len(), 4);
 }
 
+/// The column just inside each pane's right border stays blank: text
+/// wraps (or is cut) one column short of it, in the host list, the chain,
+/// the diagnosis, the detail view and the help.
+#[test]
+fn text_keeps_a_column_clear_of_the_right_border() {
+    let pki = pki();
+    let mut m = lab(&pki);
+    let blank_before_border = |buf: &Buffer, r: Rect, what: &str| {
+        for y in r.y + 1..r.bottom().saturating_sub(1) {
+            let x = r.right() - 2;
+            assert_eq!(
+                buf[(x, y)].symbol(),
+                " ",
+                "{what}: text touches the border at row {y}:\n{}",
+                screen(buf)
+            );
+        }
+    };
+    for (w, h) in [(80u16, 24u16), (120, 35), (160, 45)] {
+        for sel in 0..m.view.len() {
+            m.selected = sel;
+            for focus in Focus::ORDER {
+                m.focus = focus;
+                m.size = (w, h);
+                let buf = draw(&m, w, h);
+                let p = layout(Rect::new(0, 0, w, h), &m);
+                blank_before_border(&buf, p.hosts, "hosts");
+                blank_before_border(&buf, p.tree, "chain");
+                blank_before_border(&buf, p.diagnosis, "diagnosis");
+            }
+        }
+        m.focus = Focus::Hosts;
+        m.selected = 0;
+        select(&mut m, "expired.lab.test");
+        m.detail = Some(Detail { cert: 0, scroll: 0 });
+        m.size = (w, h);
+        let max = detail_max_scroll(&m);
+        for scroll in (0..=max).step_by(usize::from(h / 2)) {
+            m.detail = Some(Detail { cert: 0, scroll });
+            let buf = draw(&m, w, h);
+            blank_before_border(&buf, layout(Rect::new(0, 0, w, h), &m).body(), "detail");
+        }
+        m.detail = None;
+        m.overlay = Overlay::Help { scroll: 0 };
+        let buf = draw(&m, w, h);
+        let r = rows(&buf);
+        let top = r.iter().position(|l| l.contains("┏ Help")).unwrap();
+        let chars: Vec<char> = r[top].chars().collect();
+        let left = chars.iter().position(|&c| c == '┏').unwrap();
+        let right = chars.iter().rposition(|&c| c == '┓').unwrap();
+        let bottom = (top..r.len())
+            .find(|&y| r[y].chars().nth(left) == Some('┗'))
+            .unwrap();
+        let rect = Rect::new(
+            u16::try_from(left).unwrap(),
+            u16::try_from(top).unwrap(),
+            u16::try_from(right - left + 1).unwrap(),
+            u16::try_from(bottom - top + 1).unwrap(),
+        );
+        blank_before_border(&buf, rect, "help");
+        m.overlay = Overlay::None;
+    }
+}
+
 #[test]
 fn tree_focus_shows_the_findings_of_the_selected_certificate() {
     let pki = pki();
@@ -713,6 +777,106 @@ fn detail_view_of_a_leaf() {
         assert!(all.contains(&e.name), "{} missing", e.name);
     }
     assert!(all.contains("critical"));
+}
+
+/// Every SAN (and every blamed finding) on its own line: the first
+/// labelled, the others aligned under it, never a stray ":".
+#[test]
+fn detail_lists_each_san_aligned_under_the_label() {
+    let pki = pki();
+    let sans = [
+        "multi.test",
+        "www.multi.test",
+        "api.multi.test",
+        "127.0.0.1",
+    ];
+    let chain = pki.chain(&sans, T0 - 10 * DAY, T0 + 80 * DAY, |_| {});
+    let mut m = model_with(vec![(
+        "multi.test",
+        HostState::Done(Box::new(judge(&pki, &observe("multi.test", chain, None)))),
+    )]);
+    m.detail = Some(Detail { cert: 0, scroll: 0 });
+    let lines = detail_lines(m.selected_report().unwrap(), 0, NOW);
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("SANs:"))
+        .expect("the SANs");
+    assert_eq!(lines[at], "SANs:         DNS:multi.test");
+    assert_eq!(lines[at + 1], "              DNS:www.multi.test");
+    assert_eq!(lines[at + 2], "              DNS:api.multi.test");
+    assert_eq!(lines[at + 3], "              IP:127.0.0.1");
+    assert!(lines[at + 4].starts_with("Key:"), "{}", lines[at + 4]);
+    assert!(
+        !lines.iter().any(|l| l.trim_start().starts_with(':')),
+        "{lines:#?}"
+    );
+    for (w, h) in [(80, 24), (160, 45)] {
+        let buf = draw(&m, w, h);
+        assert_has(&buf, "┃SANs:         DNS:multi.test");
+        assert_has(&buf, "┃              DNS:www.multi.test");
+        assert!(
+            !rows(&buf).iter().any(|r| r.starts_with("┃:")),
+            "{}",
+            screen(&buf)
+        );
+    }
+}
+
+/// The embedded SCT list of a certificate, with one SCT from `ms`
+/// (milliseconds since the epoch), as RFC 6962 encodes it.
+fn sct_extension(ms: u64) -> rcgen::CustomExtension {
+    let mut sct = vec![0u8]; // v1
+    sct.extend([0xAB; 32]); // log id
+    sct.extend(ms.to_be_bytes());
+    sct.extend([0, 0]); // no extensions
+    sct.extend([4, 3, 0, 2, 0x30, 0x00]); // SHA-256/ECDSA, a 2-byte signature
+    let mut list = u16::try_from(sct.len() + 2).unwrap().to_be_bytes().to_vec();
+    list.extend(u16::try_from(sct.len()).unwrap().to_be_bytes());
+    list.extend(sct);
+    let mut value = vec![0x04, u8::try_from(list.len()).unwrap()];
+    value.extend(list);
+    rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 11129, 2, 4, 2], value)
+}
+
+/// SCT timestamps read as RFC 3339 UTC, not epoch milliseconds.
+#[test]
+fn detail_shows_sct_times_as_rfc3339() {
+    let pki = pki();
+    let ms = u64::try_from(T0).unwrap() * 1000 - 86_400_000 + 123;
+    let chain = pki.chain(&["ct.test"], T0 - 10 * DAY, T0 + 80 * DAY, |p| {
+        p.custom_extensions.push(sct_extension(ms));
+    });
+    let mut m = model_with(vec![(
+        "ct.test",
+        HostState::Done(Box::new(judge(&pki, &observe("ct.test", chain, None)))),
+    )]);
+    let leaf = &m.selected_report().unwrap().chain[0].info;
+    let ext = leaf
+        .extensions
+        .iter()
+        .find(|e| e.oid == "1.3.6.1.4.1.11129.2.4.2")
+        .expect("the SCT list is parsed");
+    assert!(
+        ext.value.contains(&format!("timestamp {ms} ms")),
+        "{}",
+        ext.value
+    );
+    let lines = detail_lines(m.selected_report().unwrap(), 0, NOW);
+    let sct = lines
+        .iter()
+        .find(|l| l.contains("timestamp"))
+        .expect("an SCT line");
+    assert!(sct.ends_with("timestamp 2025-12-31T00:00:00.123Z"), "{sct}");
+    assert!(!lines.iter().any(|l| l.contains(&ms.to_string())));
+    m.detail = Some(Detail { cert: 0, scroll: 0 });
+    let line = lines.iter().position(|l| l == sct).unwrap();
+    m.size = (160, 45);
+    m.detail = Some(Detail {
+        cert: 0,
+        scroll: u16::try_from(line).unwrap(),
+    });
+    let buf = draw(&m, 160, 45);
+    assert_has(&buf, "timestamp 2025-12-31T00:00:00.123Z");
 }
 
 // ---------------------------------------------------------------------------
@@ -1076,6 +1240,23 @@ fn prompts_show_input_and_error() {
     let buf = draw(&m, 80, 24);
     assert_has(&buf, " Save chain ");
     assert_has(&buf, "> …xxxx");
+}
+
+#[test]
+fn saving_over_an_existing_file_asks_first() {
+    let pki = pki();
+    let mut m = mixed(&pki);
+    m.overlay = Overlay::ConfirmOverwrite {
+        path: "expired.test-chain.pem".into(),
+        contents: "-----BEGIN CERTIFICATE-----".into(),
+    };
+    for (w, h) in [(80, 24), (160, 45)] {
+        let buf = draw(&m, w, h);
+        assert_has(&buf, " Save chain ");
+        assert_has(&buf, "expired.test-chain.pem already exists.");
+        assert_has(&buf, "Overwrite it? y/N");
+        assert_has(&buf, "y overwrite · n another name · Esc cancel");
+    }
 }
 
 #[test]
