@@ -69,6 +69,26 @@ impl Host {
         }
     }
 
+    /// What its row in the list shows: the label, and for a target given
+    /// by IP address the name on the certificate it presented, so that
+    /// several IP targets tell apart ("127.0.0.1:8443 (api.example)").
+    pub fn row_label(&self) -> String {
+        let label = self.label();
+        if self.file.is_some() || !self.target.host.is_ip() {
+            return label;
+        }
+        match self
+            .report()
+            .and_then(|r| r.chain.first())
+            .map(|c| c.info.display_name())
+        {
+            Some(name) if !name.is_empty() && name != self.target.host.to_string() => {
+                format!("{label} ({name})")
+            }
+            _ => label,
+        }
+    }
+
     pub fn report(&self) -> Option<&Report> {
         match &self.state {
             HostState::Done(r) => Some(r),
@@ -426,7 +446,7 @@ impl Model {
                 (title, shown.unwrap_or_default())
             })
             .unwrap_or_default();
-        h.label().to_ascii_lowercase().contains(&needle)
+        h.row_label().to_ascii_lowercase().contains(&needle)
             || title.contains(&needle)
             || shown.contains(&needle)
     }

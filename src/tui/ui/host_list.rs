@@ -192,7 +192,7 @@ pub(super) fn columns(model: &Model, w: usize) -> (usize, usize) {
     let room = w.saturating_sub(FIXED);
     let (mut host, mut short) = (0, 0);
     for h in model.view.iter().filter_map(|&i| model.hosts.get(i)) {
-        host = host.max(str_width(&h.label()));
+        host = host.max(str_width(&h.row_label()));
         short = short.max(short_width(h));
     }
     let host_w = if host + 1 + short <= room {
@@ -206,19 +206,24 @@ pub(super) fn columns(model: &Model, w: usize) -> (usize, usize) {
 }
 
 /// A host label in `w` columns: whole, else without its port
-/// ("name.test:…"), else cut.
+/// ("name.test:…", "127.0.0.1 (name on its certificate)"), else cut.
 fn fit_label(label: &str, w: usize) -> String {
     if str_width(label) <= w {
         return label.to_string();
     }
-    match label.rsplit_once(':') {
-        Some((host, port))
-            if !port.is_empty()
-                && port.chars().all(|c| c.is_ascii_digit())
-                && str_width(host) + 2 <= w =>
-        {
-            format!("{host}:…")
-        }
+    let without_port = |s: &str| -> Option<String> {
+        let (host, port) = s.rsplit_once(':')?;
+        (!port.is_empty() && port.chars().all(|c| c.is_ascii_digit())).then(|| host.to_string())
+    };
+    // An IP target with the name its certificate gives: the name matters
+    // more than the port.
+    if let Some((addr, name)) = label.split_once(" (")
+        && let Some(host) = without_port(addr)
+    {
+        return trunc(&format!("{host} ({name}"), w);
+    }
+    match without_port(label) {
+        Some(host) if str_width(&host) + 2 <= w => format!("{host}:…"),
         _ => trunc(label, w),
     }
 }
@@ -311,7 +316,7 @@ fn row_line(h: &Host, model: &Model, host_w: usize, w: usize, theme: &Theme) -> 
         HostState::Failed(e) => (sym, word, "—".to_string(), e.clone(), theme.error),
     };
     let style = theme.status(status);
-    let host = safe(&h.label());
+    let host = safe(&h.row_label());
     if w < 1 + 1 + WORD_W + 1 + 8 {
         // Too narrow for columns: symbol and name only.
         return Line::from(vec![

@@ -85,6 +85,7 @@ pub fn status_lines(model: &Model, theme: &Theme, w: usize) -> Vec<Line<'static>
     let mut lines: Vec<Line<'static>> = Vec::new();
     let mut last: Vec<Span<'static>> = Vec::new();
     let mut used = 0;
+    let mut wrapped = false;
     if let Some(m) = &model.message {
         let (sym, style) = match m.kind {
             MessageKind::Info => ("i", theme.info),
@@ -113,6 +114,7 @@ pub fn status_lines(model: &Model, theme: &Theme, w: usize) -> Vec<Line<'static>
             rows
         };
         let n = rows.len();
+        wrapped = n > 1;
         for (k, row) in rows.into_iter().enumerate() {
             if k + 1 < n {
                 lines.push(Line::styled(row, style));
@@ -122,8 +124,14 @@ pub fn status_lines(model: &Model, theme: &Theme, w: usize) -> Vec<Line<'static>
             }
         }
     }
-    // Other hints while they fit with the kept ones after them.
-    for (key, h) in hints(model.detail.is_some()) {
+    // Other hints while they fit with the kept ones after them (none under
+    // a message that had to wrap: it is what to read).
+    let others = if wrapped {
+        Vec::new()
+    } else {
+        hints(model.detail.is_some())
+    };
+    for (key, h) in others {
         if kept.iter().any(|(k, kh)| *k == key && *kh == h) {
             continue;
         }
