@@ -511,7 +511,11 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
             verify(ctx),
         ],
         CaAsLeaf => vec![
-            FixStep::note("Serve an end-entity certificate issued by that CA, not the CA certificate itself"),
+            FixStep::note(if ctx.file.is_some() {
+                "Put an end-entity certificate issued by that CA first in the file, not the CA certificate itself"
+            } else {
+                "Serve an end-entity certificate issued by that CA, not the CA certificate itself"
+            }),
             FixStep::cmd(
                 "Request one with basicConstraints CA:FALSE",
                 ctx.csr(" -addext 'basicConstraints=critical,CA:FALSE'"),

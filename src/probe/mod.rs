@@ -895,6 +895,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn io_errors_in_words_without_os_text() {
+        // 111 and 113 are ECONNREFUSED and EHOSTUNREACH on Linux.
+        for (errno, words) in [
+            (111, "the connection was refused"),
+            (113, "host unreachable"),
+        ] {
+            let e = io::Error::from_raw_os_error(errno);
+            if cfg!(target_os = "linux") {
+                assert!(e.to_string().contains("os error"), "{e}");
+                assert_eq!(io_words(&e), words);
+            }
+            assert!(!io_words(&e).contains("os error"), "{}", io_words(&e));
+        }
+        let e = io::Error::other("failed to lookup address information: Name or service not known");
+        assert_eq!(resolve_words(&e), "no DNS record for it");
+    }
+
+    #[test]
     fn alert_names() {
         assert_eq!(snake("ProtocolVersion"), "protocol_version");
         assert_eq!(snake("HandshakeFailure"), "handshake_failure");

@@ -397,24 +397,61 @@ fn shell_words(cmd: &str) -> Vec<String> {
     words
 }
 
+/// A word an option may take as its value: not an option itself, not a
+/// redirection or an operator (`|`, `;`, `&&`, `</dev/null`, `2>/dev/null`).
+fn operand(w: &str) -> bool {
+    let redirect = matches!(w.as_bytes(), [d, b'>', ..] if d.is_ascii_digit());
+    let operator = w.starts_with(['-', '|', '&', ';', '<', '>', '(', ')']);
+    !redirect && !operator
+}
+
+/// The shell words of `cmd` in units kept on one row when they fit: an
+/// option with its value (`-servername a.test`), else a word alone.
+fn command_units(cmd: &str) -> Vec<Vec<String>> {
+    let mut units: Vec<Vec<String>> = Vec::new();
+    let mut option = false;
+    for w in shell_words(cmd) {
+        match units.last_mut() {
+            Some(last) if option && operand(&w) => {
+                last.push(w);
+                option = false;
+            }
+            _ => {
+                option = w.starts_with('-') && w.len() > 1;
+                units.push(vec![w]);
+            }
+        }
+    }
+    units
+}
+
 /// `$ cmd` at `indent`, wrapped at `width` between shell words: every row
 /// but the last ends in ` \` (a line continuation), the rows after the
-/// first line up under the command. A word wider than a row stays whole.
+/// first line up under the command. An option stays with its value where
+/// they fit; a word wider than a row stays whole.
 fn command_lines(cmd: &str, indent: usize, width: usize) -> Vec<String> {
-    let words = shell_words(cmd);
     let text_at = indent + 2;
     // Room for the words of a row, keeping two columns for " \".
     let room = width.saturating_sub(text_at + 2).max(MIN_ROOM);
     let mut rows: Vec<String> = Vec::new();
     let mut row = String::new();
-    for w in words {
-        if !row.is_empty() && cols(&row) + 1 + cols(&w) > room {
-            rows.push(std::mem::take(&mut row));
+    for unit in command_units(cmd) {
+        // A unit too wide for any row goes word by word.
+        let joined = unit.join(" ");
+        let parts: Vec<String> = if cols(&joined) > room {
+            unit
+        } else {
+            vec![joined]
+        };
+        for w in parts {
+            if !row.is_empty() && cols(&row) + 1 + cols(&w) > room {
+                rows.push(std::mem::take(&mut row));
+            }
+            if !row.is_empty() {
+                row.push(' ');
+            }
+            row.push_str(&w);
         }
-        if !row.is_empty() {
-            row.push(' ');
-        }
-        row.push_str(&w);
     }
     if !row.is_empty() || rows.is_empty() {
         rows.push(row);
@@ -464,6 +501,63 @@ mod tests {
             .collect::<Vec<_>>()
             .join(" ");
         assert_eq!(joined, cmd);
+    }
+
+    #[test]
+    fn an_option_stays_with_its_value() {
+        let cmd = "openssl s_client -connect 127.0.0.1:33721 -servername expired.lab.test </dev/null 2>/dev/null | openssl x509 -noout -subject -dates";
+        let lines = command_lines(cmd, 8, 80);
+        assert_eq!(
+            lines,
+            vec![
+                "        $ openssl s_client -connect 127.0.0.1:33721 \\",
+                "          -servername expired.lab.test </dev/null 2>/dev/null | openssl x509 \\",
+                "          -noout -subject -dates",
+            ]
+        );
+        let units: Vec<String> = command_units("nc -vz -w 5 a.test 443 2>&1 | head -n 3")
+            .iter()
+            .map(|u| u.join(" "))
+            .collect();
+        assert_eq!(
+            units,
+            [
+                "nc", "-vz", "-w 5", "a.test", "443", "2>&1", "|", "head", "-n 3"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_wrapped_command_pasted_into_sh_does_what_the_whole_one_does() {
+        let cmd = "printf '%s|' -a one 'two words' \"three \\\" quoted\" 'it'\\''s' four five six seven eight nine ten";
+        let lines = command_lines(cmd, 8, 36);
+        assert!(lines.len() > 3, "{lines:#?}");
+        // What a user copies: the rows, without the "$ " prompt.
+        let pasted: Vec<&str> = lines
+            .iter()
+            .enumerate()
+            .map(|(k, l)| {
+                if k == 0 {
+                    l.trim_start().trim_start_matches("$ ")
+                } else {
+                    l.as_str()
+                }
+            })
+            .collect();
+        let sh = |script: &str| {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .output()
+                .expect("sh runs");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let whole = sh(cmd);
+        assert_eq!(
+            whole,
+            "-a|one|two words|three \" quoted|it's|four|five|six|seven|eight|nine|ten|"
+        );
+        assert_eq!(sh(&pasted.join("\n")), whole, "{pasted:#?}");
     }
 
     #[test]

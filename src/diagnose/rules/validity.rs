@@ -9,15 +9,20 @@ use crate::diagnose::ctx::Ctx;
 use crate::report::finding::{Code, Finding, Severity};
 use crate::report::rfc3339;
 
-/// A day for people: `2027-06-01`, or the full instant when it is not
-/// midnight UTC.
-pub(crate) fn day(t: i64) -> String {
-    let full = rfc3339(t);
+/// An instant for people: `2027-06-01` at midnight UTC (what `--at
+/// 2027-06-01` gives), else the full instant.
+fn day(t: i64) -> String {
     if t.rem_euclid(DAY) == 0 {
-        full.get(..10).map(str::to_string).unwrap_or(full)
+        date(t)
     } else {
-        full
+        rfc3339(t)
     }
+}
+
+/// The calendar day of `t` (UTC): `2027-02-18`.
+fn date(t: i64) -> String {
+    let full = rfc3339(t);
+    full.get(..10).map(str::to_string).unwrap_or(full)
 }
 
 /// "10 days", "1 day", "3 hours": a duration without "in" or "ago".
@@ -56,7 +61,7 @@ pub fn validity_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         if hypothetical {
             facts.judged_at = Some(on.clone());
             if c.not_after >= checked {
-                facts.renew_before = Some(day(c.not_after));
+                facts.renew_before = Some(date(c.not_after));
             }
         }
         if ctx.now > c.not_after {
@@ -83,9 +88,9 @@ pub fn validity_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                 let tense = if later { "will have been" } else { "had been" };
                 let now_state = if c.not_after >= checked {
                     format!(
-                        " When checked it is still valid, for {} more: renew it before {}.",
+                        " When checked it is still valid, with {} left: renew it before {}.",
                         span(c.not_after - checked),
-                        day(c.not_after)
+                        date(c.not_after)
                     )
                 } else {
                     format!(
