@@ -831,6 +831,20 @@ fn inside(r: ratatui::layout::Rect, x: u16, y: u16) -> bool {
 }
 
 fn on_mouse(model: &mut Model, m: MouseEvent) -> Vec<Effect> {
+    // The wheel scrolls the help, three lines a notch.
+    if matches!(model.overlay, Overlay::Help { .. }) {
+        let code = match m.kind {
+            MouseEventKind::ScrollDown => KeyCode::Down,
+            MouseEventKind::ScrollUp => KeyCode::Up,
+            _ => return Vec::new(),
+        };
+        for _ in 0..3 {
+            if let Overlay::Help { scroll } = model.overlay {
+                help_key(model, KeyEvent::new(code, KeyModifiers::NONE), scroll);
+            }
+        }
+        return Vec::new();
+    }
     if model.overlay != Overlay::None || model.filter_editing {
         return Vec::new();
     }

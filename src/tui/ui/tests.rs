@@ -956,6 +956,22 @@ fn help_scrolls_at_80x24() {
     press(&mut m, KeyCode::Up);
     press(&mut m, KeyCode::Up);
     assert_eq!(scroll(&m), 0);
+    // The wheel: three lines a notch.
+    let wheel = |m: &mut Model, kind: crossterm::event::MouseEventKind| {
+        update(
+            m,
+            Action::Mouse(crossterm::event::MouseEvent {
+                kind,
+                column: 40,
+                row: 12,
+                modifiers: KeyModifiers::NONE,
+            }),
+        );
+    };
+    wheel(&mut m, crossterm::event::MouseEventKind::ScrollDown);
+    assert_eq!(scroll(&m), 3);
+    wheel(&mut m, crossterm::event::MouseEventKind::ScrollUp);
+    assert_eq!(scroll(&m), 0);
     // A page down reaches the end (the text is under two pages here) and
     // stops there.
     let max = help_max_scroll(Rect::new(0, 0, 80, 24));
