@@ -110,6 +110,8 @@ fn named(items: &[String]) -> String {
 
 /// What the plugin line keeps of a report.
 struct PluginFacts {
+    /// Input order.
+    index: usize,
     label: String,
     status: Status,
     why: Option<String>,
@@ -235,6 +237,24 @@ pub struct Printer {
     plugin: Vec<PluginFacts>,
     /// `--warn-days` / `--crit-days` as the plugin line's perfdata says them.
     pub thresholds: (u32, u32),
+    /// Columns the text report wraps at.
+    width: usize,
+}
+
+/// The text report's width: the terminal's when stdout is one, else
+/// `COLUMNS`, else 100.
+fn text_width() -> usize {
+    let from_env = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c >= 20);
+    let tty = std::io::stdout()
+        .is_terminal()
+        .then(crossterm::terminal::size)
+        .and_then(Result::ok)
+        .map(|(w, _)| usize::from(w))
+        .filter(|&w| w >= 20);
+    tty.or(from_env).unwrap_or(100)
 }
 
 impl Printer {
@@ -254,6 +274,7 @@ impl Printer {
             out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout()),
             plugin: Vec::new(),
             thresholds: (30, 7),
+            width: text_width(),
         }
     }
 
@@ -278,6 +299,7 @@ impl Printer {
             }
             Format::Nagios => {
                 self.plugin.push(PluginFacts {
+                    index: i,
                     label: r.label.clone(),
                     status: r.status,
                     why: r.root_cause().map(|f| format!("{} ({})", f.title, f.code)),
@@ -288,7 +310,7 @@ impl Printer {
                 return;
             }
             Format::Json => indent(&report::json_pretty(r), 4),
-            Format::Text => crate::report::text::render(r, self.color),
+            Format::Text => crate::report::text::render_width(r, self.color, self.width),
             Format::Csv => csv_row(r),
         };
         self.pending.insert(i, text);
@@ -345,6 +367,7 @@ impl Printer {
             self.tally.worst
         };
         if self.format == Format::Nagios {
+            self.plugin.sort_by_key(|f| f.index);
             let _ = writeln!(out, "{}", plugin_line(&self.plugin, worst, self.thresholds));
         }
         let _ = out.flush();

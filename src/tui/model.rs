@@ -569,9 +569,17 @@ pub fn fleet_counts(hosts: &[Host]) -> ([usize; 5], [usize; 4]) {
             None => 4,
         };
         status[k] += 1;
-        if let Some(d) = h.report().and_then(Report::leaf_days_left) {
+        if let Some(r) = h.report()
+            && let Some(d) = r.leaf_days_left()
+        {
+            // Expired by the instant, not by whole days (days_left is 0 for
+            // a leaf that expired an hour ago).
+            let expired = r
+                .chain
+                .first()
+                .is_some_and(|e| e.info.not_after < r.evaluated_at);
             let b = match d {
-                d if d < 0 => 0,
+                _ if expired => 0,
                 d if d < 7 => 1,
                 d if d < 30 => 2,
                 _ => 3,
