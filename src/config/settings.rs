@@ -105,11 +105,18 @@ pub fn load(path: &Path) -> Result<Settings, String> {
     }
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read settings file {shown}: {e}"))?;
+    parse(&text, path)
+}
+
+/// Check the text of a settings file read from `path` (which names it in
+/// messages and anchors relative CA file paths).
+pub fn parse(text: &str, path: &Path) -> Result<Settings, String> {
+    let shown = for_terminal(&path.display().to_string());
     let at = |offset: Option<usize>| match offset {
-        Some(o) => format!("settings file {shown}, line {}", line_of(&text, o)),
+        Some(o) => format!("settings file {shown}, line {}", line_of(text, o)),
         None => format!("settings file {shown}"),
     };
-    let raw: Raw = toml::from_str(&text).map_err(|e| {
+    let raw: Raw = toml::from_str(text).map_err(|e| {
         format!(
             "{}: {}",
             at(e.span().map(|s| s.start)),

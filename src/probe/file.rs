@@ -90,6 +90,19 @@ pub fn load_leaf(path: &Path, name: &Target) -> Result<Vec<u8>, String> {
 pub fn observe_file(path: &Path, opts: &FileOptions, now: i64) -> Result<Observation, String> {
     let shown = show(path);
     let bytes = read_limited(path, "certificate file")?;
+    observe_bytes(&bytes, &shown, opts, now)
+}
+
+/// [`observe_file`] on bytes already read (`shown` names them in messages):
+/// what the fuzz targets call.
+pub fn observe_bytes(
+    bytes: &[u8],
+    shown: &str,
+    opts: &FileOptions,
+    now: i64,
+) -> Result<Observation, String> {
+    let shown = shown.to_string();
+    let bytes = bytes.to_vec();
     let ders = crate::x509::cert::parse_certificates(&bytes)
         .map_err(|e| format!("certificate file {shown}: {e}"))?;
     let pem = bytes.windows(11).any(|w| w == b"-----BEGIN ");
