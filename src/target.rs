@@ -5,6 +5,18 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+/// Untrusted input echoed in a message: at most 100 characters, then `…`.
+pub fn cut(s: &str) -> String {
+    const MAX: usize = 100;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(MAX).collect();
+        t.push('…');
+        t
+    }
+}
+
 /// The host part of a target: a validated DNS name or an IP address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Host {
@@ -30,7 +42,7 @@ impl Host {
             return inner
                 .parse::<Ipv6Addr>()
                 .map(|ip| Host::Ip(IpAddr::V6(ip)))
-                .map_err(|_| format!("{:?} is not a valid IPv6 address", inner));
+                .map_err(|_| format!("{:?} is not a valid IPv6 address", cut(inner)));
         }
         if let Ok(ip) = s.parse::<IpAddr>() {
             return Ok(Host::Ip(ip));
@@ -46,7 +58,7 @@ impl Host {
 /// Validate a DNS name: ASCII letters, digits, `-` and `_`, labels of 1 to 63
 /// characters, 253 in all. Returns the lower-cased name without a trailing dot.
 pub fn validate_dns_name(s: &str) -> Result<String, String> {
-    let shown = crate::util::sanitize::for_terminal(s);
+    let shown = crate::util::sanitize::for_terminal(&cut(s));
     if s.is_empty() {
         return Err("the host name is empty".into());
     }
@@ -112,7 +124,7 @@ impl Target {
     /// Parse `host`, `host:port`, `[v6]:port`, a bare IPv6 address, or an
     /// `https://host[:port]/...` URL. `default_port` applies when none is given.
     pub fn parse(input: &str, default_port: u16) -> Result<Target, String> {
-        let shown = crate::util::sanitize::for_terminal(input);
+        let shown = crate::util::sanitize::for_terminal(&cut(input));
         let bad = |why: String| format!("invalid target {shown:?}: {why}");
         let s = input.trim();
         if s.is_empty() {
@@ -355,7 +367,7 @@ impl std::str::FromStr for Proto {
             .ok_or_else(|| {
                 format!(
                     "unknown STARTTLS protocol {:?} (choose from {})",
-                    crate::util::sanitize::for_terminal(s),
+                    crate::util::sanitize::for_terminal(&cut(s)),
                     Proto::ALL.map(|p| p.name()).join(", ")
                 )
             })

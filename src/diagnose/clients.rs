@@ -137,6 +137,11 @@ pub fn clients(code: Code, intermediate: bool) -> Clients {
             "nothing (browsers send SNI)",
             "a failed handshake without -servername; so do clients without SNI (Android 2.x, Java 6, IE on Windows XP) and monitoring tools that probe by IP",
         ),
+        InvalidSerial => c(
+            "nothing for a negative or zero serial; a serial over 20 octets: NET::ERR_CERT_INVALID",
+            "nothing for a negative or zero serial; a serial over 20 octets: SEC_ERROR_BAD_DER",
+            "nothing (OpenSSL accepts it); Go programs refuse negative serials, rustls refuses serials over 20 octets",
+        ),
         KeyMismatch => c(
             "nothing (the server fails to start or fails every handshake)",
             "nothing (the server fails to start or fails every handshake)",

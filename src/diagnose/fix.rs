@@ -320,6 +320,14 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
         InconsistentEndpoints => endpoints_steps(ctx, &[], 443),
         DiskMismatch => disk_steps(ctx, "cert.pem", true),
         SniDefaultDiffers | SniRequired => sni_steps(ctx),
+        InvalidSerial => vec![
+            FixStep::cmd("See the serial numbers the server sends", ctx.show_chain().replace("grep -E '^ *[0-9]+ s:|^ *i:'", "grep -E '^ *[0-9]+ s:|^ *i:|Serial'")),
+            FixStep::note(
+                "Have the certificate reissued: RFC 5280 (4.1.2.2) wants a positive serial of at most 20 octets, and a CA that issues otherwise is misconfigured (with OpenSSL, use -set_serial with a positive value, or let it pick a random 16-byte one)",
+            ),
+            reload(),
+            verify(ctx),
+        ],
         Expired if facts.intermediate => vec![
             FixStep::cmd(format!("See which certificates {}", ctx.sends()), ctx.show_chain()),
             FixStep::note(match &facts.renew_before {

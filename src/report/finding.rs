@@ -101,6 +101,7 @@ codes! {
     NameConstraints => "name-constraints",
     WeakSignature => "weak-signature",
     WeakKey => "weak-key",
+    InvalidSerial => "invalid-serial",
     VerificationFailed => "verification-failed",
     MustStapleMissing => "must-staple-missing",
     LongValidity => "long-validity",

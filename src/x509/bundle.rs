@@ -5,6 +5,10 @@ use crate::x509::cert::read_tlv;
 
 const OID_SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
 
+/// At most this many certificates are read from a PKCS#7 bundle (a 1 MiB
+/// AIA body holds about 1,500 small ones).
+pub const MAX_BUNDLE: usize = 2_000;
+
 /// The certificates in an AIA response body, or why there are none.
 pub fn certs_from_body(body: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     if body.is_empty() {
@@ -13,6 +17,10 @@ pub fn certs_from_body(body: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     if let Some(certs) = pkcs7_certs(body) {
         return if certs.is_empty() {
             Err("the URL served a PKCS#7 bundle with no certificate".into())
+        } else if certs.len() > MAX_BUNDLE {
+            Err(format!(
+                "the URL served a PKCS#7 bundle of more than {MAX_BUNDLE} certificates; certscope reads at most {MAX_BUNDLE}, and no CA needs more"
+            ))
         } else {
             Ok(certs)
         };
@@ -57,7 +65,8 @@ fn pkcs7_certs(der: &[u8]) -> Option<Vec<Vec<u8>>> {
                 certs.push(whole.to_vec());
             }
             list = after;
-            if certs.len() > 64 {
+            // One more than the cap, so the caller can say it bit.
+            if certs.len() > MAX_BUNDLE {
                 break;
             }
         }

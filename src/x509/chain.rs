@@ -238,12 +238,19 @@ impl Chain {
     /// Add the certificates an AIA URL served (each parsed once; ones
     /// already held are skipped). Returns how many were new.
     pub fn extend_fetched(&mut self, ders: &[Vec<u8>], url: &str) -> usize {
+        // A big bundle (a CA's whole PKCS#7) contributes only what could
+        // issue a certificate held; a small one is kept whole, so a wrong
+        // certificate served is shown and named.
+        let keep_all = ders.len() <= 8;
         let mut added = 0;
         for d in ders {
             if self.certs.iter().any(|c| &c.der == d) {
                 continue;
             }
             if let Ok(c) = CertInfo::from_der(d) {
+                if !keep_all && !self.certs.iter().any(|held| c.could_issue(held)) {
+                    continue;
+                }
                 self.certs.push(Arc::new(c));
                 self.fetched_from.push(url.to_string());
                 added += 1;

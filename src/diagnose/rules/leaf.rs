@@ -11,6 +11,7 @@ use crate::x509::chain::PathEnd;
 
 /// ca-as-leaf, invalid-purpose, long-validity and no-sct on the leaf.
 pub fn leaf_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
+    serial_findings(ctx, out);
     let leaf = &ctx.certs[0];
     if leaf.is_ca {
         let (title, instead) = if ctx.obs.origin.file().is_some() {
@@ -158,5 +159,65 @@ pub fn leaf_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             ];
             out.push(f);
         }
+    }
+}
+
+/// RFC 5280 4.1.2.2: a serial is a positive integer of at most 20 octets.
+/// Over 20 octets rustls refuses the certificate; a negative serial Go
+/// refuses (since 1.23); zero breaks no client but no CA may issue it.
+pub fn serial_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for (i, c) in ctx.certs.iter().enumerate().take(ctx.presented) {
+        let raw = &c.serial_raw;
+        let (severity, why) = if raw.len() > 20 {
+            (
+                Severity::Critical,
+                format!(
+                    "its serial number is {} octets long; RFC 5280 allows at most 20, and rustls-based clients refuse it",
+                    raw.len()
+                ),
+            )
+        } else if raw.first().is_some_and(|b| b & 0x80 != 0) {
+            (
+                Severity::Warning,
+                "its serial number is negative (the DER integer's sign bit is set); RFC 5280 wants a positive one, and Go programs refuse it".to_string(),
+            )
+        } else if !raw.is_empty() && raw.iter().all(|b| *b == 0) {
+            (
+                Severity::Warning,
+                "its serial number is zero; RFC 5280 wants a positive one".to_string(),
+            )
+        } else {
+            continue;
+        };
+        out.push(ctx.finding(
+            Code::InvalidSerial,
+            severity,
+            Some(i),
+            format!(
+                "{} has an invalid serial number",
+                upper_first(&ctx.label(i))
+            ),
+            format!(
+                "{} (serial {}): {why}. The CA that issued it does not follow RFC 5280.",
+                upper_first(&ctx.label(i)),
+                if c.serial.is_empty() {
+                    "empty".to_string()
+                } else {
+                    c.serial.chars().take(100).collect()
+                }
+            ),
+            &Facts {
+                intermediate: i > 0,
+                ..Facts::default()
+            },
+        ));
+    }
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
     }
 }

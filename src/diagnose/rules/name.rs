@@ -13,10 +13,16 @@ pub fn name_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     let leaf = &ctx.certs[0];
     if let Err(m) = names::check(leaf, &ctx.name) {
         let covered = names::covered(leaf);
-        let list = if covered.is_empty() {
-            "none".to_string()
-        } else {
-            covered.join(", ")
+        // A certificate may carry thousands of names: at most SHOWN here.
+        const SHOWN: usize = 10;
+        let list = match covered.len() {
+            0 => "none".to_string(),
+            n if n <= SHOWN => covered.join(", "),
+            n => format!(
+                "{} and {} more ({n} names in all; the first command lists them)",
+                covered[..SHOWN].join(", "),
+                n - SHOWN
+            ),
         };
         out.push(ctx.finding(
             Code::HostnameMismatch,

@@ -151,6 +151,9 @@ pub struct CertInfo {
     pub issuer_raw: Vec<u8>,
     /// Upper-case hex with colons "0A:1B".
     pub serial: String,
+    /// The serial's DER INTEGER content octets as encoded (sign byte
+    /// included), for the RFC 5280 rules on its sign and length.
+    pub serial_raw: Vec<u8>,
     /// Unix seconds.
     pub not_before: i64,
     pub not_after: i64,
@@ -352,6 +355,7 @@ impl CertInfo {
             subject_raw,
             issuer_raw,
             serial: serial_hex(x.raw_serial()),
+            serial_raw: x.raw_serial().to_vec(),
             not_before: x.validity().not_before.timestamp(),
             not_after: x.validity().not_after.timestamp(),
             sans: Vec::new(),

@@ -1,0 +1,341 @@
+//! Hostile and odd certificates through the real binary: serial numbers
+//! RFC 5280 forbids (served by `openssl s_server`), a leaf with 10,000
+//! names, a 10,000-character target, and an AIA URL serving a PKCS#7
+//! bundle of 1,500 certificates. Each asserts the exact findings, and that
+//! the words stay bounded.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::{Daemon, openssl, s_server};
+use serde_json::Value;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn check(args: &[&str]) -> (Option<i32>, String, String) {
+    let mut cmd = common::certscope(args);
+    cmd.env("XDG_CONFIG_HOME", "/nonexistent-certscope-test");
+    let o = common::run_bounded(cmd, &format!("certscope {args:?}"), LIMIT);
+    (
+        o.code,
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn findings(stdout: &str) -> Vec<(String, String)> {
+    let doc: Value = serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    doc["results"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A self-signed server certificate for `name` with serial `serial` (as
+/// `openssl -set_serial` takes it), written to `dir/name.{pem,key}`.
+fn cert_with_serial(dir: &Path, name: &str, serial: &str) {
+    let subj = format!("/CN={name}");
+    let san = format!("subjectAltName=DNS:{name}");
+    let key = format!("{name}.key");
+    let pem = format!("{name}.pem");
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &pem,
+            "-subj",
+            &subj,
+            "-days",
+            "30",
+            "-set_serial",
+            serial,
+            "-addext",
+            &san,
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-addext",
+            "extendedKeyUsage=serverAuth",
+        ],
+    );
+}
+
+#[test]
+fn serial_numbers_rfc_5280_forbids() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = format!("0x{}", "7f".repeat(22));
+    for (name, serial, want) in [
+        ("negative.test", "-5", "warning"),
+        ("zero.test", "0", "warning"),
+        ("long.test", big.as_str(), "critical"),
+    ] {
+        cert_with_serial(dir.path(), name, serial);
+        let pem = format!("{name}.pem");
+        let key = format!("{name}.key");
+        let server = s_server(dir.path(), name, &["-cert", &pem, "-key", &key]);
+        let target = format!("{name}:{}", server.port);
+        let rule = format!("{target}:127.0.0.1");
+        let ca = dir.path().join(&pem).display().to_string();
+        let (code, out, err) = check(&[
+            "check",
+            "--json",
+            "--timeout",
+            "5",
+            "--trust-store",
+            "none",
+            "--ca-file",
+            &ca,
+            "--resolve",
+            &rule,
+            &target,
+        ]);
+        assert_eq!(
+            findings(&out),
+            [("invalid-serial".to_string(), want.to_string())],
+            "{name}: {out}\n{err}"
+        );
+        assert_eq!(code, Some(if want == "critical" { 2 } else { 1 }));
+    }
+}
+
+#[test]
+fn ten_thousand_names_and_a_mismatch_stay_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..10_000).map(|i| format!("h{i}.many.test")).collect();
+    let mut p = rcgen::CertificateParams::new(names).unwrap();
+    p.distinguished_name
+        .push(rcgen::DnType::CommonName, "many.test");
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = p.self_signed(&key).unwrap();
+    let file = dir.path().join("many.pem");
+    std::fs::write(&file, cert.pem()).unwrap();
+    let f = file.display().to_string();
+    let (_, out, err) = check(&["inspect", "--json", "--name", "other.test", &f]);
+    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let mismatch = doc["results"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "hostname-mismatch")
+        .expect("hostname-mismatch")
+        .clone();
+    let detail = mismatch["detail"].as_str().unwrap();
+    assert!(detail.len() < 2048, "{} bytes: {detail}", detail.len());
+    assert!(
+        detail.contains("and 9990 more (10000 names in all"),
+        "{detail}"
+    );
+    let text = serde_json::to_string(&mismatch).unwrap();
+    assert!(
+        text.len() < 4096,
+        "the whole finding is {} bytes",
+        text.len()
+    );
+    // The text report too.
+    let (_, out, _) = check(&["inspect", "--name", "other.test", &f]);
+    assert!(out.len() < 16 * 1024, "{} bytes of text", out.len());
+}
+
+#[test]
+fn a_huge_target_is_echoed_cut() {
+    let huge = "a.".repeat(5_000) + "test";
+    let (code, out, err) = check(&["check", &huge]);
+    assert_eq!(code, Some(3));
+    assert!(out.is_empty());
+    assert!(err.len() < 600, "{} bytes: {err}", err.len());
+    assert!(err.contains('…'), "{err}");
+}
+
+/// DER tag-length-value (long lengths).
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut v = vec![tag];
+    let n = content.len();
+    if n < 0x80 {
+        v.push(n as u8);
+    } else {
+        let bytes: Vec<u8> = n
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        v.push(0x80 | bytes.len() as u8);
+        v.extend(bytes);
+    }
+    v.extend_from_slice(content);
+    v
+}
+
+/// The port of `Serving HTTP on 127.0.0.1 port N ...`.
+fn python_port(line: &str) -> Option<u16> {
+    let rest = line.split(" port ").nth(1)?;
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+#[test]
+fn an_aia_bundle_of_1500_certificates_is_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let www = dir.path().join("www");
+    std::fs::create_dir(&www).unwrap();
+    let http = Daemon::start(
+        dir.path(),
+        "http",
+        "python3",
+        &[
+            "-u",
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            "www",
+            "0",
+        ],
+        python_port,
+    );
+    let pki = certscope::testkit::TestPki::new();
+    // The leaf names the bundle as its caIssuers, and the server sends the
+    // leaf alone.
+    let url = format!("http://127.0.0.1:{}/bundle.p7c", http.port);
+    let mut ad = tlv(0x06, &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02]);
+    ad.extend(tlv(0x86, url.as_bytes()));
+    let aia = tlv(0x30, &tlv(0x30, &ad));
+    let mut p = rcgen::CertificateParams::new(vec!["bundle.test".to_string()]).unwrap();
+    p.distinguished_name
+        .push(rcgen::DnType::CommonName, "bundle.test");
+    p.custom_extensions = vec![rcgen::CustomExtension::from_oid_content(
+        &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+        aia,
+    )];
+    let now = time::OffsetDateTime::now_utc();
+    p.not_before = now - time::Duration::days(1);
+    p.not_after = now + time::Duration::days(60);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let leaf = p.signed_by(&key, &pki.int).unwrap();
+    std::fs::write(dir.path().join("leaf.pem"), leaf.pem()).unwrap();
+    std::fs::write(dir.path().join("leaf.key"), key.serialize_pem()).unwrap();
+    std::fs::write(
+        dir.path().join("root.pem"),
+        pem::encode(&pem::Pem::new("CERTIFICATE", pki.root_der.clone())),
+    )
+    .unwrap();
+    // 1,499 unrelated certificates, then the intermediate, as one PKCS#7.
+    let filler_key = rcgen::KeyPair::generate().unwrap();
+    let mut certs: Vec<Vec<u8>> = (0..1_499)
+        .map(|i| {
+            rcgen::CertificateParams::new(vec![format!("f{i}.test")])
+                .unwrap()
+                .self_signed(&filler_key)
+                .unwrap()
+                .der()
+                .to_vec()
+        })
+        .collect();
+    certs.push(pki.int.der().to_vec());
+    let set: Vec<u8> = certs.concat();
+    let signed_data = tlv(
+        0x30,
+        &[
+            tlv(0x02, &[1]),
+            tlv(0x31, &[]),
+            tlv(
+                0x30,
+                &tlv(
+                    0x06,
+                    &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01],
+                ),
+            ),
+            tlv(0xa0, &set),
+            tlv(0x31, &[]),
+        ]
+        .concat(),
+    );
+    let p7 = tlv(
+        0x30,
+        &[
+            tlv(
+                0x06,
+                &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02],
+            ),
+            tlv(0xa0, &signed_data),
+        ]
+        .concat(),
+    );
+    assert!(
+        p7.len() < 1 << 20,
+        "within the AIA body cap: {} bytes",
+        p7.len()
+    );
+    std::fs::write(www.join("bundle.p7c"), &p7).unwrap();
+    // OpenSSL reads it as 1,500 certificates too.
+    openssl(
+        dir.path(),
+        &[
+            "pkcs7",
+            "-inform",
+            "DER",
+            "-in",
+            "www/bundle.p7c",
+            "-print_certs",
+            "-out",
+            "all.pem",
+        ],
+    );
+    let all = std::fs::read_to_string(dir.path().join("all.pem")).unwrap();
+    assert_eq!(all.matches("BEGIN CERTIFICATE").count(), 1_500);
+
+    let server = s_server(
+        dir.path(),
+        "bundle",
+        &["-cert", "leaf.pem", "-key", "leaf.key"],
+    );
+    let target = format!("bundle.test:{}", server.port);
+    let rule = format!("{target}:127.0.0.1");
+    let root = dir.path().join("root.pem").display().to_string();
+    let (_, out, err) = check(&[
+        "check",
+        "--json",
+        "--timeout",
+        "10",
+        "--no-revocation",
+        "--trust-store",
+        "none",
+        "--ca-file",
+        &root,
+        "--resolve",
+        &rule,
+        &target,
+    ]);
+    // The intermediate, 1,500th in the bundle, was found: the chain is
+    // only incomplete as sent, and nothing says the fetch failed.
+    assert_eq!(
+        findings(&out),
+        [("incomplete-chain".to_string(), "critical".to_string())],
+        "{out}\n{err}"
+    );
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let sources: Vec<&str> = doc["results"][0]["chain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["server", "aia", "store"]);
+}
