@@ -339,3 +339,163 @@ fn an_aia_bundle_of_1500_certificates_is_read_whole() {
         .collect();
     assert_eq!(sources, ["server", "aia", "store"]);
 }
+
+/// The `-cert`/`-key` of a leaf for `name` signed by `pki`'s intermediate,
+/// written to `dir/NAME.pem` and `dir/NAME.key`.
+fn leaf_files(dir: &Path, pki: &certscope::testkit::TestPki, name: &str) {
+    let mut p = rcgen::CertificateParams::new(vec![name.to_string()]).unwrap();
+    p.distinguished_name.push(rcgen::DnType::CommonName, name);
+    let now = time::OffsetDateTime::now_utc();
+    p.not_before = now - time::Duration::days(1);
+    p.not_after = now + time::Duration::days(60);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let leaf = p.signed_by(&key, &pki.int).unwrap();
+    std::fs::write(dir.join(format!("{name}.pem")), leaf.pem()).unwrap();
+    std::fs::write(dir.join(format!("{name}.key")), key.serialize_pem()).unwrap();
+    std::fs::write(
+        dir.join("root.pem"),
+        pem::encode(&pem::Pem::new("CERTIFICATE", pki.root_der.clone())),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_90_kib_chain_is_captured_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = certscope::testkit::TestPki::new();
+    leaf_files(dir.path(), &pki, "big-chain.test");
+    // The intermediate, then 11 unrelated certificates of about 8 KB each.
+    let mut chain = pem::encode(&pem::Pem::new("CERTIFICATE", pki.int.der().to_vec()));
+    let pad_key = rcgen::KeyPair::generate().unwrap();
+    for i in 0..11 {
+        let names: Vec<String> = (0..500).map(|k| format!("p{i}-{k}.pad.test")).collect();
+        let c = rcgen::CertificateParams::new(names)
+            .unwrap()
+            .self_signed(&pad_key)
+            .unwrap();
+        chain.push_str(&c.pem());
+    }
+    std::fs::write(dir.path().join("chain.pem"), &chain).unwrap();
+    let server = s_server(
+        dir.path(),
+        "big-chain",
+        &[
+            "-cert",
+            "big-chain.test.pem",
+            "-key",
+            "big-chain.test.key",
+            "-cert_chain",
+            "chain.pem",
+        ],
+    );
+    let target = format!("big-chain.test:{}", server.port);
+    let rule = format!("{target}:127.0.0.1");
+    let root = dir.path().join("root.pem").display().to_string();
+    let (code, out, err) = check(&[
+        "check",
+        "--json",
+        "--timeout",
+        "5",
+        "--no-revocation",
+        "--no-aia",
+        "--trust-store",
+        "none",
+        "--ca-file",
+        &root,
+        "--resolve",
+        &rule,
+        &target,
+    ]);
+    let mut got = findings(&out);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("chain-order".to_string(), "warning".to_string()),
+            ("oversized-chain".to_string(), "warning".to_string())
+        ],
+        "{out}\n{err}"
+    );
+    assert_eq!(code, Some(1));
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let r = &doc["results"][0];
+    let bytes = r["tls"]["certificate_message_bytes"].as_u64().unwrap();
+    assert!(
+        (64 * 1024..100 * 1024).contains(&(bytes as usize)),
+        "{bytes}"
+    );
+    assert_eq!(r["tls"]["version"], "TLSv1.2", "read over TLS 1.2");
+    // 13 certificates sent, then the trust anchor.
+    assert_eq!(r["chain"].as_array().unwrap().len(), 14);
+}
+
+#[test]
+fn a_dsa_leaf_yields_its_chain_and_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    openssl(dir.path(), &["dsaparam", "-out", "dsap.pem", "2048"]);
+    openssl(dir.path(), &["gendsa", "-out", "dsa.key", "dsap.pem"]);
+    openssl(
+        dir.path(),
+        &[
+            "req",
+            "-x509",
+            "-key",
+            "dsa.key",
+            "-out",
+            "dsa.pem",
+            "-subj",
+            "/CN=dsa.test",
+            "-addext",
+            "subjectAltName=DNS:dsa.test",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-days",
+            "30",
+        ],
+    );
+    // Only DHE-DSS suites fit a DSA key: TLS 1.2, security level 0.
+    let server = s_server(
+        dir.path(),
+        "dsa",
+        &[
+            "-cert",
+            "dsa.pem",
+            "-key",
+            "dsa.key",
+            "-cipher",
+            "ALL:@SECLEVEL=0",
+            "-no_tls1_3",
+        ],
+    );
+    let target = format!("dsa.test:{}", server.port);
+    let rule = format!("{target}:127.0.0.1");
+    let ca = dir.path().join("dsa.pem").display().to_string();
+    let (code, out, err) = check(&[
+        "check",
+        "--json",
+        "--timeout",
+        "5",
+        "--trust-store",
+        "none",
+        "--ca-file",
+        &ca,
+        "--resolve",
+        &rule,
+        &target,
+    ]);
+    let mut got = findings(&out);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("protocol-unsupported".to_string(), "critical".to_string()),
+            ("weak-key".to_string(), "critical".to_string())
+        ],
+        "{out}\n{err}"
+    );
+    assert_eq!(code, Some(2));
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let leaf = &doc["results"][0]["chain"][0];
+    assert_eq!(leaf["key"]["type"], "DSA", "{leaf}");
+    assert_eq!(leaf["subject"], "CN=dsa.test");
+}

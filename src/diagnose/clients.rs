@@ -137,6 +137,11 @@ pub fn clients(code: Code, intermediate: bool) -> Clients {
             "nothing (browsers send SNI)",
             "a failed handshake without -servername; so do clients without SNI (Android 2.x, Java 6, IE on Windows XP) and monitoring tools that probe by IP",
         ),
+        OversizedChain => c(
+            "nothing (Chrome reads large chains)",
+            "nothing (Firefox reads large chains)",
+            "excessive message size (OpenSSL over 100 KiB); rustls: peer sent an oversized message",
+        ),
         InvalidSerial => c(
             "nothing for a negative or zero serial; a serial over 20 octets: NET::ERR_CERT_INVALID",
             "nothing for a negative or zero serial; a serial over 20 octets: SEC_ERROR_BAD_DER",

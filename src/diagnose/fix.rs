@@ -320,6 +320,14 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
         InconsistentEndpoints => endpoints_steps(ctx, &[], 443),
         DiskMismatch => disk_steps(ctx, "cert.pem", true),
         SniDefaultDiffers | SniRequired => sni_steps(ctx),
+        OversizedChain => vec![
+            FixStep::cmd("See what the server sends", ctx.show_chain()),
+            FixStep::note(
+                "Serve only the leaf and the intermediates that lead to the root (nginx: ssl_certificate fullchain.pem holding just those), and split a leaf with thousands of names into several certificates",
+            ),
+            reload(),
+            verify(ctx),
+        ],
         InvalidSerial => vec![
             FixStep::cmd("See the serial numbers the server sends", ctx.show_chain().replace("grep -E '^ *[0-9]+ s:|^ *i:'", "grep -E '^ *[0-9]+ s:|^ *i:|Serial'")),
             FixStep::note(

@@ -110,6 +110,12 @@ const SUITES: &[u16] = &[
     0x006b, // DHE-RSA-AES256-SHA256
     0x0033, // DHE-RSA-AES128-SHA
     0x0039, // DHE-RSA-AES256-SHA
+    0x00a2, // DHE-DSS-AES128-GCM-SHA256 (DSA keys)
+    0x00a3, // DHE-DSS-AES256-GCM-SHA384
+    0x0040, // DHE-DSS-AES128-SHA256
+    0x006a, // DHE-DSS-AES256-SHA256
+    0x0032, // DHE-DSS-AES128-SHA
+    0x0038, // DHE-DSS-AES256-SHA
     0x009c, // AES128-GCM-SHA256
     0x009d, // AES256-GCM-SHA384
     0x003c, // AES128-SHA256
@@ -140,6 +146,8 @@ const SIG_ALGS: &[u16] = &[
     0x0807, // ed25519
     0x0201, // rsa_pkcs1_sha1
     0x0203, // ecdsa_sha1
+    0x0402, // dsa_sha256 (TLS 1.2 only)
+    0x0202, // dsa_sha1
 ];
 
 fn put_u16(out: &mut Vec<u8>, v: u16) {

@@ -573,14 +573,19 @@ async fn starttls(
     }
 }
 
-/// rustls could not negotiate and saw no certificate: worth one legacy
-/// ClientHello to learn the version and capture the chain.
+/// How a handshake message too large for rustls is described (and known).
+const TOO_LARGE: &str = "the server's handshake message is larger than";
+
+/// rustls could not negotiate, or refused a Certificate message over
+/// 64 KiB, and saw no certificate: worth one legacy ClientHello to learn
+/// the version and capture the chain.
 fn needs_legacy(obs: &Observation) -> bool {
     obs.chain.is_empty()
         && obs.error.as_ref().is_some_and(|e| {
             e.code == ConnCode::ProtocolUnsupported
                 || (e.code == ConnCode::HandshakeFailed
-                    && e.alert.as_deref() == Some("handshake_failure"))
+                    && (e.alert.as_deref() == Some("handshake_failure")
+                        || e.message.starts_with(TOO_LARGE)))
         })
 }
 
@@ -604,12 +609,26 @@ async fn legacy(addr: SocketAddr, target: &Target, opts: &ProbeOptions, obs: &mu
         .cipher_suites
         .iter()
         .any(|s| u16::from(s.suite()) == hello.cipher);
+    let too_large = obs
+        .error
+        .as_ref()
+        .is_some_and(|e| e.message.starts_with(TOO_LARGE));
     obs.chain = hello.chain;
     obs.tls = Some(TlsFacts {
         version: version.clone(),
         cipher: format!("0x{:04X}", hello.cipher),
         ..TlsFacts::default()
     });
+    if too_large {
+        // The handshake works; only rustls' 64 KiB limit stopped it. The
+        // chain as captured is diagnosed, and its size is a finding.
+        let bytes = 3 + obs.chain.iter().map(|c| c.len() + 3).sum::<usize>();
+        if let Some(t) = obs.tls.as_mut() {
+            t.certificate_message_bytes = Some(bytes);
+        }
+        obs.error = None;
+        return;
+    }
     let message = if modern && suite_known {
         format!(
             "the server negotiates {version} with cipher suite 0x{:04X}, yet refused the modern handshake: no key exchange group or signature algorithm in common (offer X25519 or P-256 and RSA-PSS or ECDSA signatures)",
@@ -728,6 +747,7 @@ pub async fn handshake(
                 kx_group,
                 ocsp_stapled: obs.ocsp_stapled.is_some(),
                 handshake_signature_ok: signature_ok,
+                certificate_message_bytes: None,
             });
             // Close politely, bounded.
             let _ = tokio::time::timeout(Duration::from_millis(200), tls.shutdown()).await;
@@ -840,6 +860,11 @@ fn classify_tls_error(e: &io::Error, peer: &[u8]) -> ConnFailure {
         E::InvalidMessage(_) if peer.first().is_some_and(|b| !matches!(b, 0x14..=0x18)) => {
             classify_plaintext(peer)
         }
+        E::InvalidMessage(rustls::InvalidMessage::HandshakePayloadTooLarge) => fail(
+            ConnCode::HandshakeFailed,
+            "handshake",
+            format!("{TOO_LARGE} rustls reads (64 KiB)"),
+        ),
         other => fail(
             ConnCode::HandshakeFailed,
             "handshake",

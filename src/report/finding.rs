@@ -111,6 +111,7 @@ codes! {
     AiaFetchFailed => "aia-fetch-failed",
     OcspStapled => "ocsp-stapled",
     ChainOrder => "chain-order",
+    OversizedChain => "oversized-chain",
     RootSent => "root-sent",
     SniDefaultDiffers => "sni-default-differs",
     SniRequired => "sni-required",

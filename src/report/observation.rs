@@ -24,6 +24,10 @@ pub struct TlsFacts {
     /// `None` when it could not be checked (e.g. an RSA key below 2048 bits).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handshake_signature_ok: Option<bool>,
+    /// The size of a Certificate message rustls refused (over 64 KiB):
+    /// the chain was then captured over TLS 1.2 with certscope's own reader.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_message_bytes: Option<usize>,
 }
 
 /// Connection-level failure classes (findings.md, "Connection findings").

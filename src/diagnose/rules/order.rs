@@ -69,6 +69,7 @@ pub fn sent_order(ctx: &Ctx) -> SentOrder {
 }
 
 pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
+    size_finding(ctx, out);
     let w = &ctx.walk;
     let sent = sent_order(ctx);
     // A file is judged by its own order instead (diagnose::file).
@@ -119,4 +120,37 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             &Facts::default(),
         ));
     }
+}
+
+/// oversized-chain: a Certificate message rustls refused (over 64 KiB),
+/// captured over TLS 1.2 by certscope's own reader.
+fn size_finding(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let Some(n) = ctx
+        .obs
+        .tls
+        .as_ref()
+        .and_then(|t| t.certificate_message_bytes)
+    else {
+        return;
+    };
+    // OpenSSL (and so curl) refuses certificate lists over 100 KiB.
+    let severity = if n > 100 * 1024 {
+        Severity::Critical
+    } else {
+        Severity::Warning
+    };
+    out.push(ctx.finding(
+        Code::OversizedChain,
+        severity,
+        None,
+        format!(
+            "The certificate chain is too large for some clients ({} KiB)",
+            n.div_ceil(1024)
+        ),
+        format!(
+            "The server's Certificate message is {n} bytes with {} certificates. rustls-based clients refuse handshake messages over 64 KiB and OpenSSL (curl) refuses certificate lists over 100 KiB; certscope read it over TLS 1.2 with its own reader. Send only the leaf and the intermediates it needs, and keep the leaf's name list short.",
+            ctx.presented
+        ),
+        &Facts::default(),
+    ));
 }
