@@ -10,6 +10,7 @@
 # Each target starts from fuzz/seeds/TARGET (made from the lab by
 # scripts/fuzz-seeds.sh) and keeps what it finds in fuzz/corpus/TARGET.
 # A crash leaves its input in fuzz/artifacts/TARGET/ and fails the script.
+# FUZZ_NO_BUILD=1 runs the binaries already built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
@@ -24,8 +25,12 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
 fi
 
 cd fuzz
-echo "== building the fuzz targets (cargo fuzz build -s none)"
-cargo fuzz build -s none 2>&1 | tail -1
+if [ -z "${FUZZ_NO_BUILD:-}" ]; then
+  echo "== building the fuzz targets (cargo fuzz build -s none)"
+  cargo fuzz build -s none 2>&1 | tail -1
+fi
+# The libFuzzer binaries, run directly (cargo fuzz run would rebuild).
+bin=target/$(rustc -vV | sed -n 's/^host: //p')/release
 
 failed=()
 printf '%-14s %12s %8s %8s %8s\n' target runs exec/s cov crashes
@@ -33,7 +38,7 @@ for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
   log=$(mktemp)
   set +e
-  cargo fuzz run -s none "$t" "corpus/$t" "seeds/$t" -- \
+  "$bin/$t" "corpus/$t" "seeds/$t" -artifact_prefix="artifacts/$t/" \
     -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 >"$log" 2>&1
   rc=$?
   set -e

@@ -286,7 +286,8 @@ pub struct ServeArgs {
     /// (e.g. 5m; 10s to 7d) and export the latest results in /metrics.
     #[arg(long, value_name = "DURATION", value_parser = crate::config::parse_interval)]
     pub interval: Option<u64>,
-    /// Defaults of every module (`--concurrency` bounds the probes in flight).
+    /// Defaults of every module (`--concurrency` bounds the probes in
+    /// flight; for serve its default is 1024).
     #[command(flatten)]
     pub probe: ProbeArgs,
 }

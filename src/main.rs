@@ -47,7 +47,15 @@ fn main() -> ExitCode {
             certscope::cli::apply_settings(&mut a.probe, m, &settings)
         }
         (Some(Command::Serve(a)), Some(m)) => {
-            certscope::cli::apply_settings(&mut a.probe, m, &settings)
+            certscope::cli::apply_settings(&mut a.probe, m, &settings);
+            // Scrapes wait on the network, not the CPU: the exporter's
+            // default is many more in flight, so slow targets never starve
+            // the others.
+            if m.value_source("concurrency") != Some(clap::parser::ValueSource::CommandLine)
+                && settings.concurrency.is_none()
+            {
+                a.probe.concurrency = certscope::serve::DEFAULT_IN_FLIGHT;
+            }
         }
         (Some(Command::Inspect(a)), Some(m)) => {
             certscope::cli::apply_settings_inspect(a, m, &settings)

@@ -492,10 +492,10 @@ async fn the_scrape_timeout_bounds_a_probe_and_silent_targets_stall_nobody() {
     assert_eq!(one(&s, "certscope_probe_status").value, 3.0);
     assert_eq!(finding_codes(&s), vec!["timeout".to_string()]);
 
-    // 20 scrapes of the silent target in flight, then a good one: it is
+    // 200 scrapes of the silent target in flight, then a good one: it is
     // answered while every silent one is still waiting.
     let mut pending = Vec::new();
-    for _ in 0..20 {
+    for _ in 0..200 {
         let (port, path) = (d.port, silent.clone());
         pending.push(tokio::spawn(async move {
             get(
@@ -506,12 +506,12 @@ async fn the_scrape_timeout_bounds_a_probe_and_silent_targets_stall_nobody() {
             .await
         }));
     }
-    // Until all 20 are in flight.
+    // Until all 200 are in flight.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let m = get(d.port, "/metrics", &[]).await;
         let v = one(&samples(&m.body), "certscope_exporter_probes_in_flight").value;
-        if v >= 20.0 {
+        if v >= 200.0 {
             break;
         }
         assert!(

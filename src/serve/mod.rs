@@ -46,6 +46,11 @@ use crate::x509::trust::TrustStore;
 use config::{Allow, Module};
 use metrics::{Health, Outcome};
 
+/// Probes in flight when `--concurrency` is not given: scrapes wait on the
+/// network, so a thousand silent targets cost little and never starve a
+/// good one.
+pub const DEFAULT_IN_FLIGHT: u32 = 1024;
+
 /// How many recent probes `/` lists and `/report` can show.
 const RECENT: usize = 200;
 /// Prometheus' default offset: answer this much before the scrape times out.
