@@ -108,7 +108,19 @@ impl Anchor {
     pub fn from_cert_der(der: &[u8], origin: AnchorOrigin) -> Result<Anchor, String> {
         let cd = CertificateDer::from(der);
         let ta = webpki::anchor_from_trusted_cert(&cd)
-            .map_err(|e| format!("not usable as a trust anchor: {e}"))?
+            .map_err(|e| {
+                if der.len() > 0xffff {
+                    format!(
+                        "not usable as a trust anchor: it is {} bytes, and webpki (which certscope verifies with) reads certificates of at most 64 KiB",
+                        der.len()
+                    )
+                } else {
+                    format!(
+                        "not usable as a trust anchor: webpki cannot read it ({})",
+                        crate::util::sanitize::for_terminal(&format!("{e:?}"))
+                    )
+                }
+            })?
             .to_owned();
         Ok(Anchor::from_trust_anchor(ta, Some(der.to_vec()), origin))
     }
