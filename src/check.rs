@@ -98,14 +98,8 @@ struct JsonLine<'a> {
 const NAMED: usize = 5;
 
 /// "a, b, c and 4 more".
-fn named(items: &[String]) -> String {
-    let shown: Vec<&str> = items.iter().take(NAMED).map(String::as_str).collect();
-    let more = items.len().saturating_sub(NAMED);
-    if more > 0 {
-        format!("{} and {more} more", shown.join(", "))
-    } else {
-        shown.join(", ")
-    }
+fn named(items: &[String], sep: &str) -> String {
+    crate::util::sanitize::and_more(items, NAMED, sep)
 }
 
 /// What the plugin line keeps of a report.
@@ -172,7 +166,7 @@ fn plugin_line(facts: &[PluginFacts], worst: Status, (warn, crit): (u32, u32)) -
                     "{} targets: {}; {}",
                     facts.len(),
                     parts.join(", "),
-                    named(&bad).replace(", ", "; ")
+                    named(&bad, "; ")
                 )
             }
         }
@@ -384,7 +378,7 @@ impl Printer {
             "interrupted: {} of {} targets not checked: {}",
             missing.len(),
             self.expected,
-            named(missing)
+            named(missing, ", ")
         );
         let out = &mut self.out;
         match self.format {

@@ -31,13 +31,25 @@ pub const EXAMPLE: &str = r#"# certscope settings (TOML): defaults for every run
 /// Settings files larger than this are refused.
 const MAX_BYTES: u64 = 256 * 1024;
 
+/// A TOML value that is one path or a list of them (`ca-file`).
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(untagged)]
-enum OneOrMany {
+pub(crate) enum OneOrMany {
     #[default]
     None,
     One(String),
     Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The paths, relative ones taken from `dir`.
+    pub(crate) fn paths(&self, dir: &Path) -> Vec<PathBuf> {
+        match self {
+            OneOrMany::None => Vec::new(),
+            OneOrMany::One(f) => vec![dir.join(f)],
+            OneOrMany::Many(v) => v.iter().map(|f| dir.join(f)).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -89,7 +101,8 @@ pub fn load_default() -> Result<Settings, String> {
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
+/// The 1-based line of byte `offset` in `text`.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset).map_or(0, |t| t.matches('\n').count()) + 1
 }
 
@@ -135,11 +148,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Settings, String> {
         return Err(bad("concurrency: expected 1 to 4096".into()));
     }
     let dir = path.parent().unwrap_or(Path::new(""));
-    let ca_file = match raw.ca_file {
-        OneOrMany::None => Vec::new(),
-        OneOrMany::One(f) => vec![dir.join(f)],
-        OneOrMany::Many(v) => v.into_iter().map(|f| dir.join(f)).collect(),
-    };
+    let ca_file = raw.ca_file.paths(dir);
     Ok(Settings {
         timeout: raw.timeout,
         concurrency: raw.concurrency,

@@ -56,12 +56,7 @@ fn key(r: &Report, f: &Finding) -> (Code, Option<String>) {
 
 /// "a, b and 3 more".
 fn list(items: &[String]) -> String {
-    let shown: Vec<&str> = items.iter().take(SHOWN).map(String::as_str).collect();
-    let mut s = shown.join(", ");
-    if items.len() > SHOWN {
-        s.push_str(&format!(" and {} more", items.len() - SHOWN));
-    }
-    s
+    crate::util::sanitize::and_more(items, SHOWN, ", ")
 }
 
 fn short(sha: &str) -> String {

@@ -64,13 +64,7 @@ fn blame(r: &Report, f: &Finding) -> String {
 
 /// "a, b and 3 more".
 fn list_addresses(a: &[String]) -> String {
-    let shown: Vec<&str> = a.iter().take(4).map(String::as_str).collect();
-    let more = a.len().saturating_sub(4);
-    if more > 0 {
-        format!("{} and {more} more", shown.join(", "))
-    } else {
-        shown.join(", ")
-    }
+    crate::util::sanitize::and_more(a, 4, ", ")
 }
 
 fn blame_cert(r: &Report, f: &Finding) -> String {

@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::cli::ProbeArgs;
+use crate::config::settings::{OneOrMany, line_of};
 use crate::diagnose::DiagnoseOptions;
 use crate::fetch::EnrichOptions;
 use crate::probe::ProbeOptions;
@@ -76,15 +77,6 @@ struct AllowSpec {
     hosts: Vec<String>,
     #[serde(default)]
     networks: Vec<String>,
-}
-
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    #[default]
-    None,
-    One(String),
-    Many(Vec<String>),
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -245,10 +237,6 @@ pub fn load(
     Ok(ServeConfig { modules, allow: a })
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset).map_or(0, |t| t.matches('\n').count()) + 1
-}
-
 fn build_module(
     name: &str,
     m: &ModuleSpec,
@@ -281,11 +269,7 @@ fn build_module(
         return Err("timeout: expected a number of seconds between 0 and 3600".into());
     }
     let timeout = Duration::from_secs_f64(timeout);
-    let ca_files: Vec<PathBuf> = match &m.ca_file {
-        OneOrMany::None => Vec::new(),
-        OneOrMany::One(f) => vec![dir.join(f)],
-        OneOrMany::Many(v) => v.iter().map(|f| dir.join(f)).collect(),
-    };
+    let ca_files: Vec<PathBuf> = m.ca_file.paths(dir);
     let trust = match (&m.trust_store, ca_files.is_empty()) {
         (None, true) => base.clone(),
         (kind, _) => {

@@ -43,3 +43,24 @@ mod tests {
         assert_eq!(bytes_for_terminal(b"\xff\x1b"), "\u{fffd}\\x1b");
     }
 }
+
+/// A bounded list for a message: the first `max` items joined with `sep`,
+/// then "and N more".
+pub fn and_more(items: &[String], max: usize, sep: &str) -> String {
+    let shown: Vec<&str> = items.iter().take(max).map(String::as_str).collect();
+    match items.len().saturating_sub(max) {
+        0 => shown.join(sep),
+        more => format!("{} and {more} more", shown.join(sep)),
+    }
+}
+
+#[cfg(test)]
+mod and_more_tests {
+    #[test]
+    fn bounded_lists() {
+        let v: Vec<String> = (1..=7).map(|i| i.to_string()).collect();
+        assert_eq!(super::and_more(&v, 3, ", "), "1, 2, 3 and 4 more");
+        assert_eq!(super::and_more(&v[..2], 3, "; "), "1; 2");
+        assert_eq!(super::and_more(&[], 3, ", "), "");
+    }
+}

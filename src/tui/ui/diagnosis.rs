@@ -384,15 +384,7 @@ fn finding_head(f: &Finding, r: &Report, theme: &Theme, w: usize, out: &mut Vec<
     }
     // A name with several addresses: where the finding was seen.
     let multi = !r.endpoints.is_empty() && !f.addresses.is_empty();
-    let addrs = || {
-        let shown: Vec<&str> = f.addresses.iter().take(4).map(String::as_str).collect();
-        let more = f.addresses.len().saturating_sub(4);
-        let mut s = safe(&shown.join(", "));
-        if more > 0 {
-            s.push_str(&format!(" and {more} more"));
-        }
-        s
-    };
+    let addrs = || safe(&crate::util::sanitize::and_more(&f.addresses, 4, ", "));
     let blamed = match f.cert {
         None if multi && f.addresses.len() == r.endpoints.len() => {
             format!("all {} addresses", f.addresses.len())
