@@ -2,23 +2,12 @@
 //! certificate and issuer.
 #![no_main]
 
-use std::sync::OnceLock;
+#[path = "common.rs"]
+mod common;
 
-use certscope::testkit::{DAY, T0, TestPki};
-use certscope::x509::cert::CertInfo;
+use certscope::testkit::T0;
+use common::pair;
 use libfuzzer_sys::fuzz_target;
-
-/// A leaf and its issuer's subject and key.
-pub fn pair() -> &'static (CertInfo, Vec<u8>, Vec<u8>) {
-    static P: OnceLock<(CertInfo, Vec<u8>, Vec<u8>)> = OnceLock::new();
-    P.get_or_init(|| {
-        let pki = TestPki::new();
-        let chain = pki.chain(&["fuzz.test"], T0 - DAY, T0 + 90 * DAY, |_| {});
-        let leaf = CertInfo::from_der(&chain[0]).expect("leaf");
-        let issuer = CertInfo::from_der(&chain[1]).expect("issuer");
-        (leaf, issuer.subject_raw.clone(), issuer.spki_der.clone())
-    })
-}
 
 fuzz_target!(|data: &[u8]| {
     let (leaf, subject, spki) = pair();

@@ -4,37 +4,17 @@
 //! reader. The first byte picks which.
 #![no_main]
 
-use std::net::SocketAddr;
-use std::sync::OnceLock;
+#[path = "common.rs"]
+mod common;
+
 use std::time::Duration;
 
 use certscope::probe::{ProbeOptions, probe_at};
 use certscope::target::{Proto, Target};
+use common::env;
 use libfuzzer_sys::fuzz_target;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use tokio::runtime::Runtime;
-
-struct Env {
-    rt: Runtime,
-    listener: TcpListener,
-    addr: SocketAddr,
-}
-
-fn env() -> &'static Env {
-    static E: OnceLock<Env> = OnceLock::new();
-    E.get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        let listener = rt
-            .block_on(TcpListener::bind("127.0.0.1:0"))
-            .expect("a loopback port");
-        let addr = listener.local_addr().expect("its address");
-        Env { rt, listener, addr }
-    })
-}
 
 /// Serve `data` to each connection the probe makes (it reconnects once
 /// for the legacy hello), then close, reading what the client sends
