@@ -251,10 +251,7 @@ impl Engine {
             // Verify the presented path first, at the diagnosis' instant, so
             // every walk after it reuses the verified links.
             let now = opts.at.unwrap_or(obs.started_at);
-            let algs = crate::x509::provider()
-                .signature_verification_algorithms
-                .all;
-            let _ = chain.webpki_verdict(&obs.chain, trust, algs, now);
+            let _ = chain.webpki_verdict(trust, now);
         }
         enrich_chain(&mut obs, &mut chain, trust, &opts.enrich, &self.cache).await;
         (obs, chain)

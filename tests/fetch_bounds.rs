@@ -184,7 +184,7 @@ async fn tls_server(pki: &TestPki, host: &str, crl_url: &str) -> (u16, Task) {
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     p.not_before = at(t - 30 * DAY);
-    p.not_after = at(t + 300 * DAY);
+    p.not_after = at(t + 150 * DAY);
     p.crl_distribution_points = vec![CrlDistributionPoint {
         uris: vec![crl_url.to_string()],
     }];

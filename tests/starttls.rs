@@ -382,7 +382,7 @@ async fn probe_with(server: &Server, proto: Proto, timeout: Duration) -> Observa
 async fn assert_upgrades(script: Script, proto: Proto) -> Vec<String> {
     let pki = TestPki::new();
     let t = now();
-    let leaf = leaf(&pki, t - 30 * DAY, t + 365 * DAY);
+    let leaf = leaf(&pki, t - 30 * DAY, t + 90 * DAY);
     let server = serve(script, acceptor(&leaf)).await;
     let obs = probe_with(&server, proto, STEP_TIMEOUT).await;
     let seen = server.seen();
@@ -410,7 +410,7 @@ async fn assert_upgrades(script: Script, proto: Proto) -> Vec<String> {
 async fn assert_fails(script: Script, proto: Proto, timeout: Duration) -> (String, Option<String>) {
     let pki = TestPki::new();
     let t = now();
-    let leaf = leaf(&pki, t - 30 * DAY, t + 365 * DAY);
+    let leaf = leaf(&pki, t - 30 * DAY, t + 90 * DAY);
     let server = serve(script, acceptor(&leaf)).await;
     let obs = probe_with(&server, proto, timeout).await;
     server.stop();
@@ -566,7 +566,7 @@ async fn an_endless_line_is_refused_not_buffered() {
 async fn a_silent_server_times_out_within_the_bound() {
     let pki = TestPki::new();
     let t = now();
-    let leaf = leaf(&pki, t - 30 * DAY, t + 365 * DAY);
+    let leaf = leaf(&pki, t - 30 * DAY, t + 90 * DAY);
     let server = serve(Script::Silent, acceptor(&leaf)).await;
     let started = Instant::now();
     let obs = probe_with(&server, Proto::Smtp, Duration::from_secs(1)).await;

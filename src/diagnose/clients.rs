@@ -152,6 +152,21 @@ pub fn clients(code: Code, intermediate: bool) -> Clients {
             "nothing (the server fails to start or fails every handshake)",
             "key values mismatch",
         ),
+        IssuerNotCa => c(
+            "NET::ERR_CERT_INVALID",
+            "SEC_ERROR_CA_CERT_INVALID / MOZILLA_PKIX_ERROR_INADEQUATE_KEY_USAGE",
+            "invalid CA certificate (verify error 24)",
+        ),
+        PathLength => c(
+            "NET::ERR_CERT_INVALID",
+            "SEC_ERROR_PATH_LEN_CONSTRAINT_INVALID",
+            "path length constraint exceeded (verify error 25)",
+        ),
+        UnknownCriticalExtension => c(
+            "NET::ERR_CERT_INVALID",
+            "SEC_ERROR_UNKNOWN_CRITICAL_EXTENSION",
+            "unhandled critical extension (verify error 34)",
+        ),
         NameConstraints => c(
             "NET::ERR_CERT_NAME_CONSTRAINT_VIOLATION",
             "SEC_ERROR_CERT_NOT_IN_NAME_SPACE",

@@ -570,6 +570,28 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
                 ),
             ]
         }
+        IssuerNotCa | PathLength => vec![
+            FixStep::cmd(
+                "See each certificate's basicConstraints and keyUsage",
+                ctx.chain_text("-A2 'Basic Constraints\\|Key Usage'"),
+            ),
+            FixStep::note(if ctx.file.is_some() {
+                "Replace that certificate in the file with the CA's real intermediate (the one the CA's documentation names for this leaf), or have the leaf reissued by a CA certificate allowed to issue it"
+            } else {
+                "Serve the CA's real intermediate instead of that certificate (the one the CA's documentation names for this leaf), or have the leaf reissued by a CA certificate allowed to issue it"
+            }),
+            reload(),
+            verify(ctx),
+        ],
+        UnknownCriticalExtension => vec![
+            FixStep::cmd(
+                "See the certificates' extensions (a critical one shows 'critical')",
+                ctx.chain_text("-B1 -A2 critical"),
+            ),
+            FixStep::note("Have the certificate reissued without that extension, or with it marked non-critical: clients refuse a certificate with a critical extension they do not understand"),
+            reload(),
+            verify(ctx),
+        ],
         NameConstraints => vec![
             FixStep::cmd(
                 "See the intermediates' name constraints",

@@ -213,11 +213,8 @@ pub fn diagnose_chain(
 
     // webpki's verdict first: on a valid chain it verifies each link once
     // and hands the results to the walk (no second verification).
-    let algs = crate::x509::provider()
-        .signature_verification_algorithms
-        .all;
-    let webpki = chain.webpki_verdict(&obs.chain, trust, algs, now);
-    let Some(walk) = chain.walk(trust).cloned() else {
+    let webpki = chain.webpki_verdict(trust, now);
+    let Some(walk) = chain.walk(trust, now).cloned() else {
         return report;
     };
     let presented = chain.presented;
@@ -238,13 +235,13 @@ pub fn diagnose_chain(
     rules::name_findings(&ctx, &mut findings);
     rules::leaf_findings(&ctx, &mut findings);
     rules::crypto_findings(&ctx, &mut findings);
-    rules::constraint_findings(&ctx, &mut findings);
+    rules::path_findings(&ctx, &mut findings);
     rules::order_findings(&ctx, &mut findings);
     if let Some(f) = obs.origin.file() {
         file::order_finding(&ctx, f, &rules::sent_order(&ctx), &mut findings);
     }
     let revocation = revocation_findings(&ctx, &mut findings);
-    rules::webpki_cross_check(&ctx, &obs.chain, webpki, &mut findings);
+    rules::webpki_cross_check(&ctx, webpki, &mut findings);
     if let Some(f) = obs.origin.file() {
         file::key_finding(&ctx, f, &mut findings);
     }

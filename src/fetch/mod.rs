@@ -259,8 +259,11 @@ pub async fn enrich_chain(
     if opts.aia {
         // Up to 3 hops, all within one `timeout`.
         let deadline = Instant::now() + opts.timeout;
+        let now = opts.at.unwrap_or(obs.started_at);
         for _ in 0..3 {
-            let Some(walk) = chain.walk(trust) else { break };
+            let Some(walk) = chain.walk(trust, now) else {
+                break;
+            };
             let PathEnd::IssuerMissing { top } = walk.end else {
                 break;
             };
@@ -333,7 +336,7 @@ async fn revocation(
 ) {
     let deadline = Instant::now() + opts.timeout;
     let now = opts.at.unwrap_or(obs.started_at);
-    let Some(walk) = chain.walk(trust) else {
+    let Some(walk) = chain.walk(trust, now) else {
         return;
     };
     let walk = walk.clone();

@@ -1,13 +1,22 @@
-//! Walk the presented certificates to the trust store: which path they form,
-//! where it ends (a trusted anchor, an untrusted self-signed root, or a
-//! missing issuer), and what was sent out of order, twice, or for nothing.
+//! Build the path a client builds from the presented certificates (and
+//! those fetched by AIA) to the trust store: which path they form, where it
+//! ends (a trusted anchor, an untrusted self-signed root, or a missing
+//! issuer), and what was sent out of order, twice, or for nothing.
+//!
+//! Path building: webpki first (it builds paths with backtracking, within
+//! its own budget); when it finds a valid path, that is the path. When it
+//! finds none, certscope searches every candidate issuer itself, depth
+//! first with backtracking, bounded in depth, paths and steps, and keeps
+//! the path with the fewest faults, so each fault is named on the
+//! certificate at fault of the path a client gets closest with.
 //!
 //! webpki answers `UnknownIssuer` for a self-signed leaf, an untrusted root
-//! and a missing intermediate alike; this walk tells them apart.
+//! and a missing intermediate alike; the search tells them apart.
 
 use std::sync::Arc;
 
 use crate::x509::cert::CertInfo;
+use crate::x509::path::{Defect, defects};
 use crate::x509::trust::TrustStore;
 
 /// Where the path built from the presented certificates ends.
@@ -26,15 +35,29 @@ pub enum PathEnd {
     IssuerMissing { top: usize },
 }
 
-/// The result of walking a presented chain.
+impl PathEnd {
+    fn rank(&self) -> u8 {
+        match self {
+            PathEnd::Anchored { .. } => 0,
+            PathEnd::SelfSignedUntrusted { .. } => 1,
+            PathEnd::IssuerMissing { .. } => 2,
+        }
+    }
+}
+
+/// The result of building a path over a chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainWalk {
-    /// Presented indices on the path, leaf first (the sent anchor excluded).
+    /// Indices on the path, leaf first (the anchor excluded).
     pub path: Vec<usize>,
     pub end: PathEnd,
-    /// Presented certificates that are on no path (extras), excluding
-    /// duplicates and a sent anchor.
+    /// Presented certificates on no path (extras), excluding duplicates
+    /// and a sent anchor.
     pub unused: Vec<usize>,
+    /// The extras that are issuers of a certificate on the path all the
+    /// same (a cross-certificate, another copy of an intermediate): a
+    /// client that builds this path ignores them.
+    pub alternates: Vec<usize>,
     /// Presented indices that repeat an earlier certificate byte for byte.
     pub duplicates: Vec<usize>,
     /// The path does not follow the presented order (leaf, its issuer, ...).
@@ -42,88 +65,120 @@ pub struct ChainWalk {
     /// A presented certificate carries the issuer's name but its key does not
     /// verify the child's signature: `(child, claimed_parent)`.
     pub bad_signature: Option<(usize, usize)>,
+    /// webpki validated this path (at the instant of the walk).
+    pub valid: bool,
+    /// The faults of this path (none when `valid`, except what webpki does
+    /// not check).
+    pub defects: Vec<Defect>,
+    /// Complete candidate paths the search weighed (0: webpki's own path).
+    pub considered: usize,
 }
 
-const MAX_DEPTH: usize = 12;
+/// Longest path searched (leaf and intermediates), as webpki's limit.
+const MAX_DEPTH: usize = 8;
+/// Complete candidate paths kept.
+const MAX_PATHS: usize = 64;
+/// Search steps (a certificate tried at a position) before giving up.
+const MAX_STEPS: usize = 4096;
 
-/// Walk `certs` (presented order, leaf first, then any fetched from AIA)
-/// against `trust`. The first `presented` were sent by the server: only
-/// they count for order, duplicates and extras. `certs` must not be empty.
-pub fn walk(certs: &[Arc<CertInfo>], presented: usize, trust: &TrustStore) -> ChainWalk {
-    let mut duplicates = Vec::new();
-    for i in 0..certs.len() {
-        if certs[..i].iter().any(|c| c.der == certs[i].der) {
-            duplicates.push(i);
-        }
-    }
-    let mut path = vec![0usize];
-    let mut bad_signature = None;
-    let end = loop {
-        let cur = *path.last().unwrap_or(&0);
-        let Some(c) = certs.get(cur) else {
-            break PathEnd::IssuerMissing { top: cur };
-        };
-        // The certificate itself is an anchor (e.g. a trusted self-signed leaf,
-        // or a sent root): the path ends here.
-        if let Some(a) = trust.contains(c) {
-            let anchor = anchor_index(trust, a);
-            if cur == 0 {
-                break PathEnd::Anchored {
-                    anchor,
-                    sent_as: None,
-                };
-            }
-            path.pop();
-            break PathEnd::Anchored {
-                anchor,
-                sent_as: Some(cur),
-            };
-        }
-        if let Some(a) = trust.issuers_of(c).first() {
-            let anchor = anchor_index(trust, a);
-            // If the server also sent that anchor's certificate, note where.
-            let sent_as = certs
-                .iter()
-                .enumerate()
-                .find(|(j, s)| {
-                    !path.contains(j)
-                        && trust
-                            .contains(s)
-                            .is_some_and(|x| anchor_index(trust, x) == anchor)
-                })
-                .map(|(j, _)| j);
-            break PathEnd::Anchored { anchor, sent_as };
-        }
-        if c.is_self_signed() {
-            break PathEnd::SelfSignedUntrusted { top: cur };
-        }
-        if path.len() >= MAX_DEPTH {
-            break PathEnd::IssuerMissing { top: cur };
-        }
-        let candidates: Vec<usize> = (0..certs.len())
-            .filter(|j| !path.contains(j) && !duplicates.contains(j) && certs[*j].could_issue(c))
-            .collect();
-        let verified: Vec<usize> = candidates
-            .iter()
-            .copied()
-            .filter(|j| c.signature_verified_by(&certs[*j].spki_der))
-            .collect();
-        let next = path.len();
-        let pick = if verified.contains(&next) {
-            Some(next)
-        } else {
-            verified.first().copied()
-        };
-        match pick {
-            Some(j) => path.push(j),
-            None => {
-                if let Some(j) = candidates.first() {
-                    bad_signature = Some((cur, *j));
-                }
-                break PathEnd::IssuerMissing { top: cur };
-            }
-        }
+/// Build the path over `certs` (presented order, leaf first, then any
+/// fetched from AIA) to `trust` at `now`, without webpki's help. The first
+/// `presented` were sent by the server: only they count for order,
+/// duplicates and extras. `certs` must not be empty.
+pub fn walk(certs: &[Arc<CertInfo>], presented: usize, trust: &TrustStore, now: i64) -> ChainWalk {
+    let duplicates = duplicates(certs);
+    let mut s = Search {
+        certs,
+        trust,
+        presented,
+        duplicates: &duplicates,
+        steps: 0,
+        found: Vec::new(),
     };
+    s.dfs(&mut vec![0]);
+    let considered = s.found.len();
+    let best = s
+        .found
+        .into_iter()
+        .map(|(path, end, bad)| {
+            let d = defects(certs, &path, now);
+            (path, end, bad, d)
+        })
+        .min_by_key(|(path, end, _, d)| {
+            let fetched = path.iter().filter(|&&i| i >= presented).count();
+            let disorder = path.iter().enumerate().filter(|(k, i)| k != *i).count();
+            let depth = if end.rank() == 0 {
+                0
+            } else {
+                usize::MAX - path.len()
+            };
+            (end.rank(), d.len(), fetched, depth, disorder)
+        });
+    let (path, end, bad_signature, defects) =
+        best.unwrap_or((vec![0], PathEnd::IssuerMissing { top: 0 }, None, Vec::new()));
+    finish(
+        certs,
+        presented,
+        trust,
+        duplicates,
+        path,
+        end,
+        bad_signature,
+        false,
+        defects,
+        considered,
+    )
+}
+
+/// The path webpki validated (`path`: indices, leaf first; `anchor`: index
+/// into the store).
+fn walk_valid(
+    certs: &[Arc<CertInfo>],
+    presented: usize,
+    trust: &TrustStore,
+    path: Vec<usize>,
+    anchor: usize,
+    now: i64,
+) -> ChainWalk {
+    let duplicates = duplicates(certs);
+    let end = PathEnd::Anchored {
+        anchor,
+        sent_as: None,
+    };
+    let d = defects(certs, &path, now);
+    finish(
+        certs, presented, trust, duplicates, path, end, None, true, d, 0,
+    )
+}
+
+fn duplicates(certs: &[Arc<CertInfo>]) -> Vec<usize> {
+    (0..certs.len())
+        .filter(|&i| certs[..i].iter().any(|c| c.der == certs[i].der))
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    certs: &[Arc<CertInfo>],
+    presented: usize,
+    trust: &TrustStore,
+    duplicates: Vec<usize>,
+    path: Vec<usize>,
+    mut end: PathEnd,
+    bad_signature: Option<(usize, usize)>,
+    valid: bool,
+    defects: Vec<Defect>,
+    considered: usize,
+) -> ChainWalk {
+    // A sent certificate that is the anchor itself (not merely one with
+    // its name and key, such as a cross-certificate).
+    if let PathEnd::Anchored { anchor, sent_as } = &mut end
+        && let Some(a) = trust.anchors.get(*anchor)
+        && !(path.len() == 1 && trust.is_anchor_cert(&certs[0]).is_some())
+    {
+        *sent_as = (0..certs.len().min(presented))
+            .find(|j| !path.contains(j) && trust.anchor_is(a, &certs[*j]));
+    }
     let sent_anchor = match &end {
         PathEnd::Anchored { sent_as, .. } => *sent_as,
         _ => None,
@@ -131,19 +186,155 @@ pub fn walk(certs: &[Arc<CertInfo>], presented: usize, trust: &TrustStore) -> Ch
     let unused: Vec<usize> = (0..certs.len().min(presented))
         .filter(|i| !path.contains(i) && !duplicates.contains(i) && Some(*i) != sent_anchor)
         .collect();
+    let alternates: Vec<usize> = unused
+        .iter()
+        .copied()
+        .filter(|&u| {
+            path.iter()
+                .any(|&p| certs[u].could_issue(&certs[p]) && p != u)
+        })
+        .collect();
     let mut order: Vec<usize> = path.iter().copied().filter(|i| *i < presented).collect();
     if let Some(s) = sent_anchor {
         order.push(s);
     }
-    let out_of_order = order.iter().enumerate().any(|(pos, idx)| pos != *idx);
+    // Out of order: the path's certificates are not sent leaf first, each
+    // after the one it issued (extras between them are named on their own).
+    let out_of_order =
+        order.first().is_some_and(|&f| f != 0) || order.windows(2).any(|w| w[0] > w[1]);
     let duplicates: Vec<usize> = duplicates.into_iter().filter(|i| *i < presented).collect();
     ChainWalk {
         path,
         end,
         unused,
+        alternates,
         duplicates,
         out_of_order,
         bad_signature,
+        valid,
+        defects,
+        considered,
+    }
+}
+
+type Found = (Vec<usize>, PathEnd, Option<(usize, usize)>);
+
+struct Search<'a> {
+    certs: &'a [Arc<CertInfo>],
+    trust: &'a TrustStore,
+    presented: usize,
+    duplicates: &'a [usize],
+    steps: usize,
+    found: Vec<Found>,
+}
+
+impl Search<'_> {
+    fn full(&self) -> bool {
+        self.found.len() >= MAX_PATHS || self.steps >= MAX_STEPS
+    }
+
+    fn dfs(&mut self, path: &mut Vec<usize>) {
+        if self.full() {
+            return;
+        }
+        self.steps += 1;
+        let cur = *path.last().unwrap_or(&0);
+        let Some(c) = self.certs.get(cur) else {
+            return;
+        };
+        let c = c.clone();
+        // The leaf is itself an anchor (a trusted self-signed certificate).
+        if path.len() == 1
+            && let Some(a) = self.trust.contains(&c)
+        {
+            let anchor = anchor_index(self.trust, a);
+            self.found.push((
+                path.clone(),
+                PathEnd::Anchored {
+                    anchor,
+                    sent_as: None,
+                },
+                None,
+            ));
+            return;
+        }
+        let anchors: Vec<usize> = self
+            .trust
+            .issuers_of(&c)
+            .into_iter()
+            .map(|a| anchor_index(self.trust, a))
+            .collect();
+        let anchored = !anchors.is_empty();
+        for anchor in &anchors {
+            self.found.push((
+                path.clone(),
+                PathEnd::Anchored {
+                    anchor: *anchor,
+                    sent_as: None,
+                },
+                None,
+            ));
+        }
+        if c.is_self_signed() {
+            if anchors.is_empty() {
+                self.found.push((
+                    path.clone(),
+                    PathEnd::SelfSignedUntrusted { top: cur },
+                    None,
+                ));
+            }
+            return;
+        }
+        if path.len() >= MAX_DEPTH {
+            if anchors.is_empty() {
+                self.found
+                    .push((path.clone(), PathEnd::IssuerMissing { top: cur }, None));
+            }
+            return;
+        }
+        // Candidate issuers: by name, not already on the path (nor the same
+        // name and key as one on it: a loop of cross-certificates), the
+        // next one sent first, then the rest sent, then those fetched.
+        let next = path.len();
+        let mut candidates: Vec<usize> = (0..self.certs.len())
+            .filter(|j| {
+                !path.contains(j)
+                    && !self.duplicates.contains(j)
+                    && self.certs[*j].could_issue(&c)
+                    && (!anchored || self.trust.contains(&self.certs[*j]).is_none())
+                    && !path.iter().any(|&p| {
+                        self.certs[p].subject_raw == self.certs[*j].subject_raw
+                            && self.certs[p].spki_der == self.certs[*j].spki_der
+                    })
+            })
+            .collect();
+        candidates.sort_by_key(|&j| (j != next, j >= self.presented, j));
+        let mut verified = Vec::new();
+        for &j in &candidates {
+            if self.full() {
+                break;
+            }
+            self.steps += 1;
+            if c.signature_verified_by(&self.certs[j].spki_der) {
+                verified.push(j);
+            }
+        }
+        if verified.is_empty() {
+            if anchors.is_empty() {
+                let bad = candidates.first().map(|&j| (cur, j));
+                self.found
+                    .push((path.clone(), PathEnd::IssuerMissing { top: cur }, bad));
+            }
+            return;
+        }
+        for j in verified {
+            if self.full() {
+                break;
+            }
+            path.push(j);
+            self.dfs(path);
+            path.pop();
+        }
     }
 }
 
@@ -198,11 +389,20 @@ pub struct Chain {
     pub leaf_parsed: bool,
     /// The AIA URL each fetched certificate came from (`certs[presented + k]`).
     pub fetched_from: Vec<String>,
-    /// The walk over `certs`, made once and again only after an extension.
-    walk: Option<ChainWalk>,
-    /// webpki's verdict on the presented chain (without the name check)
+    /// The walk over `certs` at an instant, made once per instant and
+    /// again only after an extension.
+    walk: Option<(i64, ChainWalk)>,
+    /// webpki's verdict on the certificates held (without the name check)
     /// at an instant, made once: `(instant, result)`.
-    webpki: Option<(i64, Result<(), webpki::Error>)>,
+    webpki: Option<(i64, Result<Verified, webpki::Error>)>,
+}
+
+/// The path webpki validated: indices into `Chain::certs` (leaf first) and
+/// the anchor's index in the store.
+#[derive(Debug, Clone)]
+struct Verified {
+    path: Vec<usize>,
+    anchor: usize,
 }
 
 impl Chain {
@@ -258,58 +458,61 @@ impl Chain {
         }
         if added > 0 {
             self.walk = None;
+            self.webpki = None;
         }
         added
     }
 
-    /// The path over the certificates held, built on first use. `None`
-    /// when nothing parsed.
-    pub fn walk(&mut self, trust: &TrustStore) -> Option<&ChainWalk> {
+    /// The path over the certificates held at `now`, built on first use
+    /// for that instant. `None` when nothing parsed.
+    pub fn walk(&mut self, trust: &TrustStore, now: i64) -> Option<&ChainWalk> {
         if self.certs.is_empty() {
             return None;
         }
-        if self.walk.is_none() {
-            self.walk = Some(walk(&self.certs, self.presented, trust));
+        if self.walk.as_ref().is_none_or(|(at, _)| *at != now) {
+            let w = match self.verdict(trust, now) {
+                Ok(v) => walk_valid(&self.certs, self.presented, trust, v.path, v.anchor, now),
+                Err(_) => walk(&self.certs, self.presented, trust, now),
+            };
+            self.walk = Some((now, w));
         }
-        self.walk.as_ref()
+        self.walk.as_ref().map(|(_, w)| w)
     }
 
-    /// webpki's path validation of the presented certificates at `now`
-    /// (server-auth usage; no name check), made once per instant. On
-    /// success the links it verified are recorded on the certificates, so
-    /// the walk does not verify those signatures a second time.
-    pub fn webpki_verdict(
-        &mut self,
-        ders: &[Vec<u8>],
-        trust: &TrustStore,
-        algs: &[&dyn rustls::pki_types::SignatureVerificationAlgorithm],
-        now: i64,
-    ) -> Result<(), webpki::Error> {
+    /// webpki's path validation of the certificates held (those sent, then
+    /// those fetched) at `now`, with server-auth usage and no name check;
+    /// made once per instant. On success the links it verified are recorded
+    /// on the certificates, so no signature is verified a second time.
+    pub fn webpki_verdict(&mut self, trust: &TrustStore, now: i64) -> Result<(), webpki::Error> {
+        self.verdict(trust, now).map(|_| ())
+    }
+
+    fn verdict(&mut self, trust: &TrustStore, now: i64) -> Result<Verified, webpki::Error> {
         if let Some((at, r)) = &self.webpki
             && *at == now
         {
             return r.clone();
         }
-        let r = self.run_webpki(ders, trust, algs, now);
+        let r = self.run_webpki(trust, now);
         self.webpki = Some((now, r.clone()));
         r
     }
 
-    fn run_webpki(
-        &self,
-        ders: &[Vec<u8>],
-        trust: &TrustStore,
-        algs: &[&dyn rustls::pki_types::SignatureVerificationAlgorithm],
-        now: i64,
-    ) -> Result<(), webpki::Error> {
+    fn run_webpki(&self, trust: &TrustStore, now: i64) -> Result<Verified, webpki::Error> {
         use rustls::pki_types::{CertificateDer, UnixTime};
-        let Some(leaf_der) = ders.first() else {
+        let algs = crate::x509::provider()
+            .signature_verification_algorithms
+            .all;
+        if !self.leaf_parsed {
+            return Err(webpki::Error::BadDer);
+        }
+        let Some(leaf_info) = self.certs.first() else {
             return Err(webpki::Error::BadDer);
         };
-        let leaf = CertificateDer::from(leaf_der.as_slice());
-        let inter: Vec<CertificateDer<'_>> = ders[1..]
+        let leaf = CertificateDer::from(leaf_info.der.as_slice());
+        let inter: Vec<CertificateDer<'_>> = self.certs[1..]
             .iter()
-            .map(|d| CertificateDer::from(d.as_slice()))
+            .map(|c| CertificateDer::from(c.der.as_slice()))
             .collect();
         let anchors = trust.webpki_anchors();
         let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(now.max(0) as u64));
@@ -323,34 +526,38 @@ impl Chain {
             None,
             None,
         )?;
-        // Hand the verified links on: child DER -> issuer SPKI.
-        let mids: Vec<CertificateDer<'_>> =
-            path.intermediate_certificates().map(|c| c.der()).collect();
-        let mut links: Vec<&[u8]> = vec![leaf_der.as_slice()];
-        links.extend(mids.iter().map(|d| d.as_ref()));
-        let anchor_spki = path.anchor().subject_public_key_info.as_ref();
-        let spki_of = |der: &[u8]| -> Option<Vec<u8>> {
-            self.certs
-                .iter()
-                .find(|c| c.der == der)
-                .map(|c| c.spki_der.clone())
-        };
-        for (k, child) in links.iter().enumerate() {
-            let issuer_spki = match links.get(k + 1) {
-                Some(parent) => spki_of(parent),
-                None => trust
-                    .anchors
-                    .iter()
-                    .find(|a| a.ta.subject_public_key_info.as_ref() == anchor_spki)
-                    .map(|a| a.spki_der.clone()),
-            };
-            if let (Some(spki), Some(c)) =
-                (issuer_spki, self.certs.iter().find(|c| c.der == *child))
-            {
-                c.note_verified_by(&spki);
+        // The path as indices, and each verified link handed on: child ->
+        // issuer SPKI.
+        let index_of = |der: &[u8]| self.certs.iter().position(|c| c.der == der);
+        let mut indices = vec![0usize];
+        for c in path.intermediate_certificates() {
+            if let Some(i) = index_of(c.der().as_ref()) {
+                indices.push(i);
             }
         }
-        Ok(())
+        let anchor_spki = path.anchor().subject_public_key_info.as_ref();
+        let anchor_subject = path.anchor().subject.as_ref();
+        let anchor = trust
+            .webpki_anchors()
+            .iter()
+            .position(|a| {
+                a.subject_public_key_info.as_ref() == anchor_spki
+                    && a.subject.as_ref() == anchor_subject
+            })
+            .unwrap_or(0);
+        for (k, &child) in indices.iter().enumerate() {
+            let issuer_spki = match indices.get(k + 1) {
+                Some(&parent) => Some(self.certs[parent].spki_der.clone()),
+                None => trust.anchors.get(anchor).map(|a| a.spki_der.clone()),
+            };
+            if let Some(spki) = issuer_spki {
+                self.certs[child].note_verified_by(&spki);
+            }
+        }
+        Ok(Verified {
+            path: indices,
+            anchor,
+        })
     }
 }
 
@@ -385,10 +592,7 @@ mod tests {
         let ders = pki.chain(&["a.test"], NOW - 86_400, NOW + 86_400, |_| {});
         let trust = pki.trust();
         let mut chain = Chain::parse(&ders);
-        let algs = crate::x509::provider()
-            .signature_verification_algorithms
-            .all;
-        assert!(chain.webpki_verdict(&ders, &trust, algs, NOW).is_ok());
+        assert!(chain.webpki_verdict(&trust, NOW).is_ok());
         // Both links are now known good without another verification.
         assert_eq!(
             chain.certs[0].sig_memo.get(&chain.certs[1].spki_der),
@@ -398,13 +602,13 @@ mod tests {
             chain.certs[1].sig_memo.get(&trust.anchors[0].spki_der),
             Some(crate::x509::cert::SigCheck::Valid)
         );
-        let walk = chain.walk(&trust).expect("a walk");
+        let walk = chain.walk(&trust, NOW).expect("a walk");
         assert!(matches!(walk.end, PathEnd::Anchored { .. }));
         assert_eq!(walk.path, [0, 1]);
         // An expired leaf: webpki refuses, nothing is recorded as verified.
         let old = pki.chain(&["a.test"], NOW - 9 * 86_400, NOW - 86_400, |_| {});
         let mut chain = Chain::parse(&old);
-        assert!(chain.webpki_verdict(&old, &trust, algs, NOW).is_err());
+        assert!(chain.webpki_verdict(&trust, NOW).is_err());
         assert_eq!(chain.certs[0].sig_memo.get(&chain.certs[1].spki_der), None);
     }
 }

@@ -13,6 +13,7 @@ pub mod chain;
 pub mod crl;
 pub mod names;
 pub mod ocsp;
+pub mod path;
 pub mod private_key;
 pub mod trust;
 

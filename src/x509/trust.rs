@@ -115,10 +115,8 @@ impl Anchor {
                         der.len()
                     )
                 } else {
-                    format!(
-                        "not usable as a trust anchor: webpki cannot read it ({})",
-                        crate::util::sanitize::for_terminal(&format!("{e:?}"))
-                    )
+                    let _ = e;
+                    "not usable as a trust anchor: webpki cannot read it (it breaks the DER encoding rules webpki applies to certificates)".to_string()
                 }
             })?
             .to_owned();
@@ -354,6 +352,20 @@ impl TrustStore {
             .iter()
             .filter(|a| a.subject_raw == cert.issuer_raw && cert.signature_verified_by(&a.spki_der))
             .collect()
+    }
+
+    /// Is `cert` the anchor `a` itself: its certificate, or a self-signed
+    /// one with its name and key? (A cross-certificate shares name and key
+    /// with an anchor but is issued by another CA: it is not the anchor.)
+    pub fn anchor_is(&self, a: &Anchor, cert: &CertInfo) -> bool {
+        a.subject_raw == cert.subject_raw
+            && a.spki_der == cert.spki_der
+            && (a.der.as_deref() == Some(cert.der.as_slice()) || cert.self_issued)
+    }
+
+    /// The anchor `cert` is itself, if any (see [`TrustStore::anchor_is`]).
+    pub fn is_anchor_cert(&self, cert: &CertInfo) -> Option<&Anchor> {
+        self.anchors.iter().find(|a| self.anchor_is(a, cert))
     }
 
     /// Is this exact certificate a trust anchor (same subject and key)?

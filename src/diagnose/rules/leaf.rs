@@ -80,28 +80,7 @@ pub fn leaf_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             ));
         }
     }
-    let span = leaf.not_after - leaf.not_before;
-    if span > 398 * DAY {
-        let days = span / DAY;
-        let critical = span > 825 * DAY;
-        out.push(ctx.finding(
-            Code::LongValidity,
-            if critical { Severity::Critical } else { Severity::Warning },
-            Some(0),
-            format!("Certificate lifetime of {days} days is too long"),
-            format!(
-                "The leaf is valid for {days} days ({} to {}). Publicly trusted CAs may not issue more than 398 days{}",
-                rfc3339(leaf.not_before),
-                rfc3339(leaf.not_after),
-                if critical {
-                    ", and Apple platforms refuse TLS certificates valid for more than 825 days."
-                } else {
-                    "; Safari and other Apple clients refuse such certificates from public CAs."
-                }
-            ),
-            &Facts::default(),
-        ));
-    }
+    lifetime_finding(ctx, out);
     if let PathEnd::Anchored { anchor, .. } = &ctx.walk.end
         && let Some(anchor) = ctx.trust.anchors.get(*anchor)
         && leaf.sct_count == 0
@@ -220,4 +199,109 @@ fn upper_first(s: &str) -> String {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
         None => String::new(),
     }
+}
+
+/// The CA/Browser Forum's maximum lifetimes of a TLS server certificate, by
+/// the date it is issued (notBefore): ballots 193, SC-31 and SC-081.
+pub const LIFETIME_RULES: &[(i64, i64, &str)] = &[
+    (1_519_862_400, 825, "2018-03-01"),
+    (1_598_918_400, 398, "2020-09-01"),
+    (1_773_532_800, 200, "2026-03-15"),
+    (1_805_068_800, 100, "2027-03-15"),
+    (1_868_227_200, 47, "2029-03-15"),
+];
+/// Apple platforms refuse certificates valid over 825 days issued from this
+/// date on, whoever issued them.
+const APPLE_825_FROM: i64 = 1_561_939_200;
+/// ... and over 398 days from public CAs, issued from this date on.
+const APPLE_398_FROM: i64 = 1_598_918_400;
+
+/// The rule in force at `t`: (since, max days, since as a date).
+pub fn lifetime_rule_at(t: i64) -> Option<(i64, i64, &'static str)> {
+    LIFETIME_RULES
+        .iter()
+        .rev()
+        .find(|(from, _, _)| *from <= t)
+        .copied()
+}
+
+/// long-validity: the leaf's lifetime against the rule in force when it was
+/// issued. Critical only where a client refuses it (Apple platforms);
+/// a warning otherwise; an info note for leaves issued before any rule.
+fn lifetime_finding(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let leaf = &ctx.certs[0];
+    let span = leaf.not_after - leaf.not_before;
+    let days = span / DAY;
+    let issued = rfc3339(leaf.not_before);
+    let issued = issued.get(..10).unwrap_or(&issued).to_string();
+    let public = match &ctx.walk.end {
+        PathEnd::Anchored { anchor, .. } => ctx
+            .trust
+            .anchors
+            .get(*anchor)
+            .is_some_and(|a| a.origin.is_public()),
+        _ => false,
+    };
+    // What the next certificate must respect: the rule in force at the
+    // instant judged, and the next step if one is coming.
+    let next = match lifetime_rule_at(ctx.now) {
+        Some((_, max, since)) => {
+            let coming = LIFETIME_RULES
+                .iter()
+                .find(|(from, _, _)| *from > ctx.now)
+                .map(|(_, m, d)| format!("; from {d}, {m} days"))
+                .unwrap_or_default();
+            format!(
+                " A renewal issued now may be valid for at most {max} days (the limit since {since}{coming})."
+            )
+        }
+        None => String::new(),
+    };
+    let Some((_, max, since)) = lifetime_rule_at(leaf.not_before) else {
+        if span > 825 * DAY {
+            out.push(ctx.finding(
+                Code::LongValidity,
+                Severity::Info,
+                Some(0),
+                format!("Certificate lifetime of {days} days, issued before any limit"),
+                format!(
+                    "The leaf is valid for {days} days ({} to {}). It was issued on {issued}, before the CA/Browser Forum's first lifetime limit (825 days, from 2018-03-01), so no client refuses it for its lifetime.{next}",
+                    rfc3339(leaf.not_before),
+                    rfc3339(leaf.not_after),
+                ),
+                &Facts::default(),
+            ));
+        }
+        return;
+    };
+    if span <= max * DAY {
+        return;
+    }
+    let apple = (span > 825 * DAY && leaf.not_before >= APPLE_825_FROM)
+        || (span > 398 * DAY && leaf.not_before >= APPLE_398_FROM && public);
+    let who = if apple {
+        if span > 825 * DAY {
+            " Apple platforms (Safari, iOS, macOS) refuse TLS certificates issued after 2019-07-01 that are valid for more than 825 days."
+        } else {
+            " Apple platforms (Safari, iOS, macOS) refuse certificates from public CAs issued after 2020-09-01 that are valid for more than 398 days."
+        }
+    } else {
+        " Publicly trusted CAs may not issue it; no client refuses it for its lifetime alone today."
+    };
+    out.push(ctx.finding(
+        Code::LongValidity,
+        if apple {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        },
+        Some(0),
+        format!("Certificate lifetime of {days} days is too long"),
+        format!(
+            "The leaf is valid for {days} days ({} to {}). Issued on {issued}, it falls under the CA/Browser Forum's limit of {max} days for certificates issued from {since}.{who}{next}",
+            rfc3339(leaf.not_before),
+            rfc3339(leaf.not_after),
+        ),
+        &Facts::default(),
+    ));
 }

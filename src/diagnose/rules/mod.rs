@@ -2,20 +2,20 @@
 //! aspect of the chain and pushes every finding it sees, each blaming the
 //! certificate at fault.
 
-mod constraints;
 mod crypto;
 mod leaf;
 mod name;
 mod order;
+mod path;
 mod trust;
 mod validity;
 mod webpki;
 
-pub use constraints::constraint_findings;
 pub use crypto::crypto_findings;
 pub use leaf::leaf_findings;
 pub use name::name_findings;
 pub use order::{SentOrder, order_findings, sent_order};
+pub use path::path_findings;
 pub use trust::trust_findings;
 pub use validity::validity_findings;
 pub use webpki::webpki_cross_check;

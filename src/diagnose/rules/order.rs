@@ -43,10 +43,23 @@ pub fn sent_order(ctx: &Ctx) -> SentOrder {
         ));
     }
     for &u in &w.unused {
-        problems.push(format!(
-            "certificate #{u} ('{}') belongs to no path from the leaf",
-            ctx.certs[u].display_name()
-        ));
+        let after_path = order.iter().all(|&p| p < u);
+        if w.alternates.contains(&u) && after_path {
+            problems.push(format!(
+                "certificate #{u} ('{}') is another issuer of a certificate on the path (a cross-certificate or an older copy) that clients building this path do not use: harmless, but it costs bytes in every handshake",
+                ctx.certs[u].display_name()
+            ));
+        } else if w.alternates.contains(&u) {
+            problems.push(format!(
+                "certificate #{u} ('{}') is another issuer of a certificate on the path (a cross-certificate or an older copy), sent before the one clients use: clients that take the certificates in the order sent pick it and fail, so send it after the path or not at all",
+                ctx.certs[u].display_name()
+            ));
+        } else {
+            problems.push(format!(
+                "certificate #{u} ('{}') belongs to no path from the leaf",
+                ctx.certs[u].display_name()
+            ));
+        }
     }
     let first_bad = w
         .duplicates
@@ -79,16 +92,31 @@ pub fn order_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             .enumerate()
             .map(|(i, c)| format!("#{i} {}", c.display_name()))
             .collect();
+        // Only harmless extras after the path, in order: information.
+        let harmless = !w.out_of_order
+            && w.duplicates.is_empty()
+            && w.unused
+                .iter()
+                .all(|u| w.alternates.contains(u) && sent.order.iter().all(|p| p < u));
         out.push(ctx.finding(
             Code::ChainOrder,
-            Severity::Warning,
+            if harmless {
+                Severity::Info
+            } else {
+                Severity::Warning
+            },
             sent.first_bad,
             "Chain is sent out of order or with extra certificates".into(),
             format!(
-                "{} [{}]: {}. Browsers tolerate this; older and stricter clients fail.",
+                "{} [{}]: {}. {}",
                 ctx.sender(),
-                listed.join(", "),
-                sent.problems.join("; ")
+                crate::util::sanitize::and_more(&listed, 12, ", "),
+                crate::util::sanitize::and_more(&sent.problems, 6, "; "),
+                if harmless {
+                    "Clients build the path without them; old clients may use a cross-certificate to reach an older root."
+                } else {
+                    "Browsers tolerate this; older and stricter clients fail."
+                }
             ),
             &Facts::default(),
         ));
