@@ -154,3 +154,32 @@ pub fn connection_failure(target: &str, code: ConnCode, message: &str, now: i64)
         &DiagnoseOptions::default(),
     )
 }
+
+/// Rust debug output in a message: `Some(`, `Ok(`, `Err(`, `Error::`, or a
+/// CamelCase identifier followed by `(` or ` {`.
+pub fn debug_text(s: &str) -> Option<String> {
+    for pat in ["Some(", "Ok(", "Err(", "Error::", "None)", "{ "] {
+        if s.contains(pat) {
+            return Some(pat.to_string());
+        }
+    }
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_uppercase() && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
+            let start = i;
+            while i < b.len() && b[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            let word = &s[start..i];
+            let humps = word.bytes().filter(|c| c.is_ascii_uppercase()).count();
+            let lower = word.bytes().any(|c| c.is_ascii_lowercase());
+            if humps >= 2 && lower && (s[i..].starts_with('(') || s[i..].starts_with(" {")) {
+                return Some(word.to_string());
+            }
+        } else {
+            i += 1;
+        }
+    }
+    None
+}

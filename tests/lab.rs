@@ -348,3 +348,51 @@ async fn a_private_root_beside_public_ones_says_why_no_sct_is_fine() {
     assert_eq!(summary(&r), vec![], "the good leaf embeds SCTs");
     lab.shutdown();
 }
+
+/// Every finding code fires somewhere with an exact expectation: in the
+/// lab table above (where `good` shows each one not firing), or in the
+/// test file named here, which asserts it on chains made in-process.
+#[test]
+fn every_finding_code_has_a_rule_table() {
+    const ELSEWHERE: &[(&str, &str)] = &[
+        ("issuer-not-ca", "tests/paths.rs"),
+        ("path-length", "tests/paths.rs"),
+        ("unknown-critical-extension", "tests/paths.rs"),
+        ("long-validity", "tests/paths.rs"),
+        ("chain-order", "tests/paths.rs"),
+        ("root-sent", "tests/paths.rs"),
+        ("inconsistent-endpoints", "tests/endpoints.rs"),
+        ("disk-mismatch", "tests/endpoints.rs"),
+        ("sni-default-differs", "tests/endpoints.rs"),
+        ("sni-required", "tests/lab.rs"),
+        ("no-sct", "tests/lab.rs"),
+        ("verification-failed", "tests/paths.rs"),
+        ("oversized-chain", "tests/hostile.rs"),
+        ("invalid-serial", "tests/hostile.rs"),
+        ("key-mismatch", "tests/inspect.rs"),
+        ("starttls-failed", "tests/cli.rs"),
+        ("revoked", "tests/lab_revocation.rs"),
+        ("revocation-unknown", "tests/lab_revocation.rs"),
+        ("ocsp-stapled", "tests/lab_revocation.rs"),
+        ("must-staple-missing", "tests/lab_revocation.rs"),
+    ];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut missing = Vec::new();
+    for code in certscope::report::finding::Code::ALL {
+        let s = code.as_str();
+        let in_lab = EXPECT
+            .iter()
+            .any(|(_, _, want)| want.iter().any(|(c, _, _)| *c == s));
+        let elsewhere = ELSEWHERE
+            .iter()
+            .find(|(c, _)| *c == s)
+            .is_some_and(|(_, file)| {
+                std::fs::read_to_string(root.join(file))
+                    .is_ok_and(|text| text.contains(&format!("\"{s}\"")))
+            });
+        if !in_lab && !elsewhere {
+            missing.push(s);
+        }
+    }
+    assert!(missing.is_empty(), "codes no table asserts: {missing:?}");
+}

@@ -99,40 +99,11 @@ fn c(code: &str, s: Severity, cert: Option<usize>) -> Seen {
     (code.to_string(), s, cert)
 }
 
-/// Rust debug output in a message: `Some(`, `Ok(`, `Err(`, `Error::`, or a
-/// CamelCase identifier followed by `(` or ` {`.
-fn debug_text(s: &str) -> Option<String> {
-    for pat in ["Some(", "Ok(", "Err(", "Error::", "None)", "{ "] {
-        if s.contains(pat) {
-            return Some(pat.to_string());
-        }
-    }
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i].is_ascii_uppercase() && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
-            let start = i;
-            while i < b.len() && b[i].is_ascii_alphanumeric() {
-                i += 1;
-            }
-            let word = &s[start..i];
-            let humps = word.bytes().filter(|c| c.is_ascii_uppercase()).count();
-            let lower = word.bytes().any(|c| c.is_ascii_lowercase());
-            if humps >= 2 && lower && (s[i..].starts_with('(') || s[i..].starts_with(" {")) {
-                return Some(word.to_string());
-            }
-        } else {
-            i += 1;
-        }
-    }
-    None
-}
-
 fn no_debug_text(r: &Report) {
     for f in &r.findings {
         for text in [&f.title, &f.detail] {
             assert_eq!(
-                debug_text(text),
+                certscope::testkit::debug_text(text),
                 None,
                 "debug formatting in {}: {text}",
                 f.code
@@ -143,6 +114,7 @@ fn no_debug_text(r: &Report) {
 
 #[test]
 fn the_debug_scan_catches_what_it_should() {
+    use certscope::testkit::debug_text;
     assert!(
         debug_text("refuses: RequiredEkuNotFoundContext(RequiredEkuNotFoundContext { x })")
             .is_some()

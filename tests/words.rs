@@ -174,6 +174,15 @@ async fn check_text_over_every_lab_target_reads_as_sentences_and_fits() {
     for res in &results {
         for f in res["findings"].as_array().expect("findings") {
             let code = text(&f["code"]);
+            // No Rust debug formatting in any message of any lab target.
+            for field in ["title", "detail"] {
+                let t = text(&f[field]);
+                assert_eq!(
+                    certscope::testkit::debug_text(t),
+                    None,
+                    "{code}: debug formatting in its {field}: {t}"
+                );
+            }
             if !CONNECTION_CODES.contains(&code) {
                 continue;
             }
