@@ -296,7 +296,9 @@ impl Printer {
                     index: i,
                     label: r.label.clone(),
                     status: r.status,
-                    why: r.root_cause().map(|f| format!("{} ({})", f.title, f.code)),
+                    why: r.root_cause().map(|f| {
+                        crate::util::sanitize::for_terminal(&format!("{} ({})", f.title, f.code))
+                    }),
                     days: (r.status != Status::Error)
                         .then(|| r.leaf_days_left())
                         .flatten(),
@@ -442,6 +444,8 @@ fn csv_record<S: AsRef<[u8]>>(fields: &[S]) -> String {
 /// A report as an inventory row: the leaf's facts (empty without one),
 /// SANs and finding codes space-separated.
 fn csv_row(r: &Report) -> String {
+    // CSV is plain text, often read in a terminal: the terminal-safe copy.
+    let r = &r.for_terminal();
     let address = r.address.map(|a| a.ip().to_string()).unwrap_or_default();
     let codes: Vec<&str> = r.findings.iter().map(|f| f.code.as_str()).collect();
     let leaf = r.chain.first().map(|e| e.info.as_ref());

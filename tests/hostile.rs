@@ -499,3 +499,82 @@ fn a_dsa_leaf_yields_its_chain_and_findings() {
     assert_eq!(leaf["key"]["type"], "DSA", "{leaf}");
     assert_eq!(leaf["subject"], "CN=dsa.test");
 }
+
+/// Certificates over 64 KiB, which webpki does not read: a 100 KiB root in
+/// a CA file is still a trust anchor, and `inspect` judges a 1 MB leaf that
+/// `openssl verify` accepts, naming its size on it instead of refusing it
+/// with a parser's error.
+#[test]
+fn certificates_over_64_kib_are_read_as_openssl_reads_them() {
+    use rcgen::{CertificateParams, CertifiedIssuer, CustomExtension, DnType, KeyPair};
+    let dir = tempfile::tempdir().unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let day = 86_400;
+    let filler = |oid_last: u64, n: usize| {
+        CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 4, 1, 99999, oid_last],
+            tlv(0x04, &vec![0x5a; n]),
+        )
+    };
+    let mut rp = certscope::testkit::ca_params("Big Root", now - 10 * day, now + 1000 * day);
+    rp.custom_extensions = vec![filler(2, 100 * 1024)];
+    let root = CertifiedIssuer::self_signed(rp, KeyPair::generate().unwrap()).unwrap();
+    assert!(root.der().len() > 100 * 1024);
+    let leaf = |name: &str, big: Option<usize>| {
+        let mut p = CertificateParams::new(vec![name.to_string()]).unwrap();
+        p.distinguished_name.push(DnType::CommonName, name);
+        p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+        p.not_before = time::OffsetDateTime::from_unix_timestamp(now - day).unwrap();
+        p.not_after = time::OffsetDateTime::from_unix_timestamp(now + 60 * day).unwrap();
+        if let Some(n) = big {
+            p.custom_extensions = vec![filler(3, n)];
+        }
+        p.signed_by(&KeyPair::generate().unwrap(), &root).unwrap()
+    };
+    let small = leaf("small.big.test", None);
+    let big = leaf("big.big.test", Some(1024 * 1024));
+    assert!(big.der().len() > 1024 * 1024);
+    std::fs::write(dir.path().join("root.pem"), root.pem()).unwrap();
+    std::fs::write(dir.path().join("small.pem"), small.pem()).unwrap();
+    std::fs::write(dir.path().join("big.pem"), big.pem()).unwrap();
+    // OpenSSL reads all three.
+    openssl(dir.path(), &["verify", "-CAfile", "root.pem", "small.pem"]);
+    openssl(dir.path(), &["verify", "-CAfile", "root.pem", "big.pem"]);
+    let path = |f: &str| dir.path().join(f).display().to_string();
+    let (code, out, err) = check(&[
+        "inspect",
+        &path("small.pem"),
+        "--trust-store",
+        "none",
+        "--ca-file",
+        &path("root.pem"),
+        "--name",
+        "small.big.test",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(findings(&out), Vec::<(String, String)>::new(), "{out}");
+    let (code, out, err) = check(&[
+        "inspect",
+        &path("big.pem"),
+        "--trust-store",
+        "none",
+        "--ca-file",
+        &path("root.pem"),
+        "--name",
+        "big.big.test",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert_eq!(
+        findings(&out),
+        vec![("oversized-chain".to_string(), "warning".to_string())],
+        "{out}"
+    );
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let f = &doc["results"][0]["findings"][0];
+    assert_eq!(f["cert"], 0);
+    assert!(f["detail"].as_str().unwrap().contains("64 KiB"), "{f}");
+}

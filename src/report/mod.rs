@@ -8,6 +8,7 @@
 
 pub mod finding;
 pub mod observation;
+pub mod terminal;
 pub mod text;
 pub mod time;
 

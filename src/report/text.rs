@@ -111,6 +111,8 @@ fn day(t: i64) -> String {
 /// Render one report with every line at most `width` columns wide (but for
 /// words that cannot be broken).
 pub fn render_width(r: &Report, color: bool, width: usize) -> String {
+    // Certificate text is raw in reports: render the terminal-safe copy.
+    let r = &r.for_terminal();
     let p = Paint(color);
     let mut o = String::new();
     let mut facts = Vec::new();

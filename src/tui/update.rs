@@ -271,6 +271,9 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
             if let Some(h) = model.hosts.get_mut(host)
                 && h.generation == generation
             {
+                // Certificate text is raw in reports: the TUI keeps the
+                // terminal-safe copy, so nothing it draws or copies escapes.
+                let report = Box::new(report.for_terminal());
                 let snap = Snapshot::of(&report, model.now_unix);
                 h.state = HostState::Done(report);
                 record(model, host, snap);

@@ -101,7 +101,7 @@ pub fn walk(certs: &[Arc<CertInfo>], presented: usize, trust: &TrustStore, now: 
         .found
         .into_iter()
         .map(|(path, end, bad)| {
-            let d = defects(certs, &path, now);
+            let d = defects(certs, &path, now, anchor_cert(trust, &end).as_deref());
             (path, end, bad, d)
         })
         .min_by_key(|(path, end, _, d)| {
@@ -145,10 +145,18 @@ fn walk_valid(
         anchor,
         sent_as: None,
     };
-    let d = defects(certs, &path, now);
+    let d = defects(certs, &path, now, anchor_cert(trust, &end).as_deref());
     finish(
         certs, presented, trust, duplicates, path, end, None, true, d, 0,
     )
+}
+
+/// The certificate of the anchor a path ends at, when known.
+fn anchor_cert(trust: &TrustStore, end: &PathEnd) -> Option<Arc<CertInfo>> {
+    match end {
+        PathEnd::Anchored { anchor, .. } => trust.anchors.get(*anchor).and_then(|a| a.cert()),
+        _ => None,
+    }
 }
 
 fn duplicates(certs: &[Arc<CertInfo>]) -> Vec<usize> {

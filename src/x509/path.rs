@@ -29,6 +29,10 @@ pub const KNOWN_CRITICAL: &[&str] = &[
     "1.3.6.1.5.5.7.1.1",
 ];
 
+/// Name-constraint comparisons a client makes before it gives up (webpki's
+/// budget); certscope stops at the same point.
+pub const NAME_BUDGET: usize = 250_000;
+
 /// One fault of a path, on `cert` (an index into the chain's certificates).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Defect {
@@ -63,6 +67,13 @@ pub enum DefectKind {
         constraint: String,
         excluded: bool,
     },
+    /// Checking the leaf's names against this CA's constraints takes more
+    /// comparisons than clients make (webpki stops at 250,000, against
+    /// denial of service): they refuse the chain.
+    NameBudget {
+        names: usize,
+        constraints: usize,
+    },
     /// Outside its validity dates at the instant judged.
     Expired,
     NotYetValid,
@@ -70,13 +81,27 @@ pub enum DefectKind {
     WeakHash,
 }
 
-/// Every fault of `path` (indices into `certs`, leaf first; the anchor that
-/// ends it is not included) at `now`.
-pub fn defects(certs: &[Arc<CertInfo>], path: &[usize], now: i64) -> Vec<Defect> {
+/// `Defect::cert` of a fault of the trust anchor that ends the path (its
+/// name constraints, which clients apply; nothing else of an anchor is
+/// judged).
+pub const ANCHOR: usize = usize::MAX;
+
+/// Every fault of `path` (indices into `certs`, leaf first) at `now`, and
+/// of the name constraints of `anchor`, the trust anchor's certificate
+/// when the path ends at one and it is known.
+pub fn defects(
+    certs: &[Arc<CertInfo>],
+    path: &[usize],
+    now: i64,
+    anchor: Option<&CertInfo>,
+) -> Vec<Defect> {
     let mut out = Vec::new();
     let Some(leaf) = path.first().and_then(|&i| certs.get(i)) else {
         return out;
     };
+    if let Some(nc) = anchor.and_then(|a| a.name_constraints.as_ref()) {
+        name_defects(leaf, nc, ANCHOR, &mut out);
+    }
     for (k, &i) in path.iter().enumerate() {
         let Some(c) = certs.get(i) else { continue };
         let mut push = |kind| out.push(Defect { cert: i, kind });
@@ -128,16 +153,40 @@ pub fn defects(certs: &[Arc<CertInfo>], path: &[usize], now: i64) -> Vec<Defect>
             push(DefectKind::IssuerPurpose);
         }
         if let Some(nc) = &c.name_constraints {
-            for (name, constraint, excluded) in name_violations(leaf, &nc.permitted, &nc.excluded) {
-                push(DefectKind::Name {
-                    name,
-                    constraint,
-                    excluded,
-                });
-            }
+            name_defects(leaf, nc, i, &mut out);
         }
     }
     out
+}
+
+/// The leaf's names against one CA's constraints, within the budget.
+fn name_defects(
+    leaf: &CertInfo,
+    nc: &crate::x509::cert::NameConstraintsInfo,
+    cert: usize,
+    out: &mut Vec<Defect>,
+) {
+    let constraints = nc.permitted.len() + nc.excluded.len();
+    if leaf.sans.len().saturating_mul(constraints) > NAME_BUDGET {
+        out.push(Defect {
+            cert,
+            kind: DefectKind::NameBudget {
+                names: leaf.sans.len(),
+                constraints,
+            },
+        });
+        return;
+    }
+    for (name, constraint, excluded) in name_violations(leaf, &nc.permitted, &nc.excluded) {
+        out.push(Defect {
+            cert,
+            kind: DefectKind::Name {
+                name,
+                constraint,
+                excluded,
+            },
+        });
+    }
 }
 
 /// The leaf's names that `permitted`/`excluded` (formatted like SANs:
@@ -202,20 +251,27 @@ fn uri_host(u: &str) -> Option<&str> {
 
 /// Is `value` (a name of `kind`) within the subtree `sub`?
 fn within(kind: &str, value: &str, sub: &str) -> bool {
-    let sub = sub.to_ascii_lowercase();
     match kind {
-        "IP:" => ip_within(value, &sub),
+        "IP:" => ip_within(value, sub),
         "email:" => {
             if sub.contains('@') {
-                value == sub
+                value.eq_ignore_ascii_case(sub)
             } else {
                 let host = value.rsplit('@').next().unwrap_or("");
-                domain_within(host, &sub, true)
+                domain_within(host, sub, true)
             }
         }
-        "URI:" => domain_within(value, &sub, true),
-        _ => domain_within(value, &sub, false),
+        "URI:" => domain_within(value, sub, true),
+        _ => domain_within(value, sub, false),
     }
+}
+
+/// `name` ends with "." and `suffix` (ASCII case aside), without allocating.
+fn dot_suffix(name: &str, suffix: &str) -> bool {
+    let (n, s) = (name.as_bytes(), suffix.as_bytes());
+    n.len() > s.len()
+        && n[n.len() - s.len() - 1] == b'.'
+        && n[n.len() - s.len()..].eq_ignore_ascii_case(s)
 }
 
 /// DNS subtree: "" matches all, "a.test" matches itself and subdomains, and
@@ -227,9 +283,9 @@ fn domain_within(name: &str, sub: &str, exact: bool) -> bool {
         return true;
     }
     if let Some(suffix) = sub.strip_prefix('.') {
-        return name.ends_with(&format!(".{suffix}"));
+        return dot_suffix(name, suffix);
     }
-    name == sub || (!exact && name.ends_with(&format!(".{sub}")))
+    name.eq_ignore_ascii_case(sub) || (!exact && dot_suffix(name, sub))
 }
 
 fn ip_within(value: &str, sub: &str) -> bool {

@@ -104,23 +104,38 @@ impl Anchor {
         }
     }
 
-    /// Build from a certificate's DER.
+    /// Build from a certificate's DER. A certificate over 64 KiB, which
+    /// webpki does not read, still makes an anchor: its subject and key are
+    /// taken from certscope's own parse (OpenSSL accepts such roots too).
+    /// Such an anchor's own name constraints are not applied.
     pub fn from_cert_der(der: &[u8], origin: AnchorOrigin) -> Result<Anchor, String> {
         let cd = CertificateDer::from(der);
-        let ta = webpki::anchor_from_trusted_cert(&cd)
-            .map_err(|e| {
-                if der.len() > 0xffff {
-                    format!(
-                        "not usable as a trust anchor: it is {} bytes, and webpki (which certscope verifies with) reads certificates of at most 64 KiB",
-                        der.len()
-                    )
-                } else {
-                    let _ = e;
-                    "not usable as a trust anchor: webpki cannot read it (it breaks the DER encoding rules webpki applies to certificates)".to_string()
-                }
-            })?
-            .to_owned();
-        Ok(Anchor::from_trust_anchor(ta, Some(der.to_vec()), origin))
+        match webpki::anchor_from_trusted_cert(&cd) {
+            Ok(ta) => Ok(Anchor::from_trust_anchor(
+                ta.to_owned(),
+                Some(der.to_vec()),
+                origin,
+            )),
+            Err(_) if der.len() > 0xffff => {
+                let c = CertInfo::from_der(der).map_err(|e| {
+                    format!("not usable as a trust anchor: it cannot be parsed ({e})")
+                })?;
+                let content = |tlv: &[u8]| -> Option<Vec<u8>> {
+                    crate::util::tlv::read_tlv(tlv).map(|(_, v, _)| v.to_vec())
+                };
+                let (Some(subject), Some(spki)) = (content(&c.subject_raw), content(&c.spki_der))
+                else {
+                    return Err("not usable as a trust anchor: its subject or key cannot be read".into());
+                };
+                let ta = TrustAnchor {
+                    subject: subject.into(),
+                    subject_public_key_info: spki.into(),
+                    name_constraints: None,
+                };
+                Ok(Anchor::from_trust_anchor(ta, Some(der.to_vec()), origin))
+            }
+            Err(_) => Err("not usable as a trust anchor: webpki cannot read it (it breaks the DER encoding rules webpki applies to certificates)".to_string()),
+        }
     }
 
     /// Sanitized subject ("CN=ISRG Root X1, O=Internet Security Research Group, C=US").

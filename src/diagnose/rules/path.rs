@@ -8,7 +8,8 @@ use crate::diagnose::ctx::Ctx;
 use crate::diagnose::fix::Facts;
 use crate::report::finding::{Code, Finding, Severity};
 use crate::util::sanitize::and_more;
-use crate::x509::path::DefectKind;
+use crate::x509::chain::PathEnd;
+use crate::x509::path::{ANCHOR, DefectKind};
 
 pub fn path_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     let defects = &ctx.walk.defects;
@@ -21,19 +22,39 @@ pub fn path_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         }
     };
     let mut named_cas: Vec<usize> = Vec::new();
+    // The anchor's own certificate, for faults of its name constraints.
+    let anchor = match &ctx.walk.end {
+        PathEnd::Anchored { anchor, .. } => ctx.trust.anchors.get(*anchor).and_then(|a| a.cert()),
+        _ => None,
+    };
     for d in defects {
         let i = d.cert;
-        let Some(c) = ctx.certs.get(i) else { continue };
-        let who = capital(&ctx.label(i));
+        let c = if i == ANCHOR {
+            match &anchor {
+                Some(a) => a.clone(),
+                None => continue,
+            }
+        } else {
+            match ctx.certs.get(i) {
+                Some(c) => c.clone(),
+                None => continue,
+            }
+        };
+        let who = if i == ANCHOR {
+            format!("The trust anchor '{}'", c.display_name())
+        } else {
+            capital(&ctx.label(i))
+        };
+        let at = (i != ANCHOR).then_some(i);
         let facts = Facts {
-            intermediate: i > 0,
+            intermediate: i > 0 && i != ANCHOR,
             ..Facts::default()
         };
         match &d.kind {
             DefectKind::NotCa => out.push(ctx.finding(
                 Code::IssuerNotCa,
                 Severity::Critical,
-                Some(i),
+                at,
                 format!("'{}' is not a CA but issued {}", c.display_name(), child_of(i)),
                 format!(
                     "{who} signed {}, but it is not a CA certificate ({}). Clients refuse every certificate it signs: only a certificate with basicConstraints CA:TRUE may issue others.",
@@ -49,7 +70,7 @@ pub fn path_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             DefectKind::NoCertSign => out.push(ctx.finding(
                 Code::IssuerNotCa,
                 Severity::Critical,
-                Some(i),
+                at,
                 format!("'{}' may not sign certificates (no keyCertSign)", c.display_name()),
                 format!(
                     "{who} signed {}, but its keyUsage ({}) does not include keyCertSign, so it may not issue certificates. Browsers refuse the chain; OpenSSL and webpki do not check this.",
@@ -61,7 +82,7 @@ pub fn path_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             DefectKind::PathLength { limit, below } => out.push(ctx.finding(
                 Code::PathLength,
                 Severity::Critical,
-                Some(i),
+                at,
                 format!("Too many CAs below '{}' (path length {limit})", c.display_name()),
                 format!(
                     "{who} has basicConstraints pathLenConstraint {limit}: at most {limit} intermediate CA certificate{} may follow it before the leaf, and this path has {below}. Clients refuse the chain.",
@@ -82,7 +103,7 @@ pub fn path_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                 out.push(ctx.finding(
                     Code::InvalidPurpose,
                     Severity::Critical,
-                    Some(i),
+                    at,
                     format!("Intermediate '{}' is not for TLS servers (no serverAuth)", c.display_name()),
                     format!(
                         "{who} restricts what it may issue for with extendedKeyUsage {}, which lacks serverAuth (1.3.6.1.5.5.7.3.1). Clients refuse TLS server certificates below it, whatever the leaf says.",
@@ -94,7 +115,7 @@ pub fn path_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             DefectKind::UnknownCritical { oid, name } => out.push(ctx.finding(
                 Code::UnknownCriticalExtension,
                 Severity::Critical,
-                Some(i),
+                at,
                 format!("Unknown critical extension in '{}'", c.display_name()),
                 format!(
                     "{who} carries the extension {}{oid} marked critical. A client must refuse a certificate with a critical extension it does not process, and TLS clients do not process this one.",
@@ -127,7 +148,7 @@ pub fn path_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                 out.push(ctx.finding(
                     Code::NameConstraints,
                     Severity::Critical,
-                    Some(i),
+                    at,
                     format!("'{}' may not issue for the leaf's names", c.display_name()),
                     format!(
                         "{who} is name-constrained (permitted: {}; excluded: {}), and the leaf's names fall outside: {}.",
@@ -138,6 +159,17 @@ pub fn path_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                     &facts,
                 ));
             }
+            DefectKind::NameBudget { names, constraints } => out.push(ctx.finding(
+                Code::NameConstraints,
+                Severity::Critical,
+                at,
+                format!("Too many names to check against '{}'", c.display_name()),
+                format!(
+                    "{who} has {constraints} name constraints and the leaf {names} names: checking them takes more than {} comparisons, where clients stop and refuse the chain (a guard against denial of service). Issue the leaf with fewer names, or from a CA with fewer constraints.",
+                    crate::x509::path::NAME_BUDGET
+                ),
+                &facts,
+            )),
             // Dates and weak hashes are the validity and crypto rules' findings.
             DefectKind::Expired | DefectKind::NotYetValid | DefectKind::WeakHash => {}
         }

@@ -199,6 +199,34 @@ pub fn webpki_cross_check(ctx: &Ctx, path: Result<(), webpki::Error>, out: &mut 
         ee.verify_is_valid_for_subject_name(&name)
     });
     let Err(e) = result else { return };
+    // webpki reads certificates of at most 64 KiB; OpenSSL reads larger
+    // ones. Its refusal then says nothing about the chain itself, which
+    // certscope's own checks judged: name the size, on that certificate.
+    if let Some(&big) = ctx
+        .walk
+        .path
+        .iter()
+        .find(|&&i| ctx.certs.get(i).is_some_and(|c| c.der.len() > 0xffff))
+    {
+        let c = &ctx.certs[big];
+        out.push(ctx.finding(
+            Code::OversizedChain,
+            Severity::Warning,
+            Some(big),
+            format!(
+                "{} is too large for rustls-based clients ({} KiB)",
+                crate::diagnose::rules::capital(&ctx.label(big)),
+                c.der.len().div_ceil(1024)
+            ),
+            format!(
+                "{} is {} bytes. webpki, which rustls-based clients verify with, reads certificates of at most 64 KiB and refuses the chain; OpenSSL reads it, and certscope judged the chain with its own checks. Keep certificates small: a short name list and no large extensions.",
+                crate::diagnose::rules::capital(&ctx.label(big)),
+                c.der.len()
+            ),
+            &Facts::default(),
+        ));
+        return;
+    }
     let m = meaning(&e);
     if out
         .iter()

@@ -1067,7 +1067,20 @@ fn escape_sequences_in_a_subject_are_harmless() {
         T0 - DAY,
         T0 + 60 * DAY,
     );
-    let mut m = model_with(vec![("evil.test", HostState::Done(Box::new(evil)))]);
+    // The report keeps the raw text; it reaches the model the way every
+    // result does, through the update, which keeps the terminal-safe copy.
+    assert!(evil.chain[0].info.subject.contains('\u{1b}'));
+    let mut m = model_with(vec![("evil.test", HostState::Connecting { since_ms: 0 })]);
+    let generation = m.hosts[0].generation;
+    crate::tui::update::update(
+        &mut m,
+        crate::tui::update::Action::ProbeFinished {
+            host: 0,
+            generation,
+            report: Box::new(evil),
+        },
+    );
+    m.refresh_view();
     m.focus = Focus::Tree;
     for (w, h) in [(80, 24), (160, 45)] {
         let buf = draw(&m, w, h);

@@ -5,7 +5,6 @@ use x509_parser::asn1_rs::{Any, Oid, Tag};
 use x509_parser::prelude::*;
 
 use super::{hex_upper, oid_text};
-use crate::util::sanitize::for_terminal;
 
 const OID_CN: &str = "2.5.4.3";
 
@@ -111,13 +110,13 @@ pub(super) fn format_name(name: &X509Name) -> String {
                 .join(" + ")
         })
         .collect();
-    for_terminal(&rdns.join(", "))
+    rdns.join(", ")
 }
 
 pub(super) fn first_cn(name: &X509Name) -> Option<String> {
     name.iter_attributes()
         .find(|a| oid_text(a.attr_type()) == OID_CN)
-        .map(|a| for_terminal(&attr_value_text(a.attr_value())))
+        .map(|a| attr_value_text(a.attr_value()))
 }
 
 /// Format a DER-encoded Name (with its outer SEQUENCE) for display,

@@ -5,7 +5,6 @@ use x509_parser::prelude::*;
 
 use super::general_name::{constraint_text, general_name_text, san_from_general_name};
 use super::{CertInfo, Eku, NameConstraintsInfo, San, hex_colon, oid_name, oid_text, read_tlv};
-use crate::util::sanitize::{bytes_for_terminal, for_terminal};
 
 const OID_SAN: &str = "2.5.29.17";
 const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
@@ -270,7 +269,7 @@ impl CertInfo {
                         _ => oid_name(&ad.access_method),
                     };
                     if let GeneralName::URI(u) = &ad.access_location {
-                        let u = for_terminal(u);
+                        let u = u.to_string();
                         match method.as_str() {
                             OID_AD_OCSP => self.aia_ocsp.push(u),
                             OID_AD_CA_ISSUERS => self.aia_ca_issuers.push(u),
@@ -303,7 +302,7 @@ impl CertInfo {
                         Some(DistributionPointName::FullName(names)) => {
                             for n in names {
                                 if let GeneralName::URI(u) = n {
-                                    self.crl_urls.push(for_terminal(u));
+                                    self.crl_urls.push(u.to_string());
                                 }
                                 lines.push(general_name_text(n));
                             }
@@ -395,7 +394,7 @@ impl CertInfo {
             }
             ParsedExtension::InhibitAnyPolicy(i) => format!("skipCerts:{}", i.skip_certs),
             ParsedExtension::NSCertType(t) => t.to_string(),
-            ParsedExtension::NsCertComment(c) => for_terminal(c),
+            ParsedExtension::NsCertComment(c) => c.to_string(),
             ParsedExtension::UnsupportedExtension { .. }
             | ParsedExtension::ParseError { .. }
             | ParsedExtension::Unparsed => match oid.as_str() {
@@ -424,7 +423,7 @@ impl CertInfo {
                     None => UNPARSED.to_string(),
                 },
                 "2.16.840.1.113730.1.13" => match read_tlv(ext.value) {
-                    Some((_, text, _)) => bytes_for_terminal(text),
+                    Some((_, text, _)) => String::from_utf8_lossy(text).into_owned(),
                     None => UNPARSED.to_string(),
                 },
                 "1.3.6.1.5.5.7.48.1.5" | "1.3.6.1.4.1.11129.2.4.3" => "(present)".to_string(),

@@ -8,7 +8,6 @@ use x509_parser::prelude::*;
 
 use super::dn::format_name;
 use super::{San, hex_colon, oid_name, oid_text};
-use crate::util::sanitize::{bytes_for_terminal, for_terminal};
 
 fn ip_from_bytes(b: &[u8]) -> Option<IpAddr> {
     if let Ok(a) = <[u8; 4]>::try_from(b) {
@@ -33,28 +32,28 @@ fn invalid_general_name(tag: Tag, bytes: &[u8]) -> String {
         8 => "RID",
         _ => "name",
     };
-    format!("invalid {kind}: {}", bytes_for_terminal(bytes))
+    format!("invalid {kind}: {}", String::from_utf8_lossy(bytes))
 }
 
 pub(super) fn san_from_general_name(gn: &GeneralName) -> San {
     match gn {
-        GeneralName::DNSName(s) => San::Dns(for_terminal(s)),
+        GeneralName::DNSName(s) => San::Dns(s.to_string()),
         GeneralName::IPAddress(b) => match ip_from_bytes(b) {
             Some(ip) => San::Ip(ip),
             None => San::Other(format!("IP:<invalid, {} bytes: {}>", b.len(), hex_colon(b))),
         },
-        GeneralName::RFC822Name(s) => San::Email(for_terminal(s)),
-        GeneralName::URI(s) => San::Uri(for_terminal(s)),
+        GeneralName::RFC822Name(s) => San::Email(s.to_string()),
+        GeneralName::URI(s) => San::Uri(s.to_string()),
         other => San::Other(general_name_text(other)),
     }
 }
 
-/// Display text for any general name (sanitized).
+/// Display text for any general name (raw: see `report::terminal`).
 pub(super) fn general_name_text(gn: &GeneralName) -> String {
     match gn {
-        GeneralName::DNSName(s) => format!("DNS:{}", for_terminal(s)),
-        GeneralName::RFC822Name(s) => format!("email:{}", for_terminal(s)),
-        GeneralName::URI(s) => format!("URI:{}", for_terminal(s)),
+        GeneralName::DNSName(s) => format!("DNS:{}", s),
+        GeneralName::RFC822Name(s) => format!("email:{}", s),
+        GeneralName::URI(s) => format!("URI:{}", s),
         GeneralName::IPAddress(b) => match ip_from_bytes(b) {
             Some(ip) => format!("IP:{ip}"),
             None => format!("IP:<invalid, {} bytes: {}>", b.len(), hex_colon(b)),

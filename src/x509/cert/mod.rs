@@ -2,9 +2,9 @@
 //! from the DER with x509-parser.
 //!
 //! Certificates are untrusted input. Parsing never panics, malformed or
-//! unknown extensions are recorded instead of failing the whole certificate,
-//! and every string that comes from a certificate is passed through
-//! [`crate::util::sanitize::for_terminal`] before it is stored.
+//! unknown extensions are recorded instead of failing the whole certificate.
+//! Strings are kept raw (JSON carries them as they are); whatever writes to
+//! a terminal renders `Report::for_terminal`'s copy (`report::terminal`).
 //!
 //! The module is split by concern: `key` (public-key type and size),
 //! `sig` (signature algorithms and checking, with the legacy RSA fallback),
@@ -39,7 +39,7 @@ use sig::signature_algorithm_info;
 // Public types
 // ---------------------------------------------------------------------------
 
-/// One subjectAltName entry. Strings are sanitized.
+/// One subjectAltName entry. Strings are raw (see `report::terminal`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum San {
     Dns(String),
@@ -105,7 +105,7 @@ pub struct ExtensionInfo {
     /// Short name such as "subjectAltName", or the OID.
     pub name: String,
     pub critical: bool,
-    /// A readable, sanitized summary (may be multi-line); "unparsed" when the
+    /// A readable summary, raw (may be multi-line); "unparsed" when the
     /// extension is unknown or malformed.
     pub value: String,
 }
@@ -140,10 +140,11 @@ pub struct CertInfo {
     pub der: Vec<u8>,
     /// 1, 2 or 3.
     pub version: u32,
-    /// Sanitized RFC 4514-ish display "CN=a.test, O=Org".
+    /// RFC 4514-ish display "CN=a.test, O=Org", raw: a terminal shows
+    /// `Report::for_terminal`'s copy.
     pub subject: String,
     pub issuer: String,
-    /// Sanitized first CN.
+    /// First CN, raw.
     pub subject_cn: Option<String>,
     pub issuer_cn: Option<String>,
     /// DER of the subject Name (full SEQUENCE incl. tag), for matching.

@@ -241,9 +241,23 @@ fn escape_sequences_are_sanitized() {
         c.display_name(),
         c.extensions
     );
+    // Kept raw (JSON carries it as it is) ...
+    assert!(all.contains('\u{1b}'), "{all}");
+    assert_eq!(c.subject_cn.as_deref(), Some("red\u{1b}[31mtext\u{7}"));
+    // ... and escaped in the copy every terminal output renders.
+    let safe = crate::report::terminal::cert(&c);
+    let all = format!(
+        "{} {} {:?} {:?} {} {:?}",
+        safe.subject,
+        safe.issuer,
+        safe.subject_cn,
+        safe.sans,
+        safe.display_name(),
+        safe.extensions
+    );
     assert!(!all.contains('\u{1b}'), "{all}");
     assert!(!all.contains('\u{7}'), "{all}");
-    assert_eq!(c.subject_cn.as_deref(), Some("red\\x1b[31mtext\\x07"));
+    assert_eq!(safe.subject_cn.as_deref(), Some("red\\x1b[31mtext\\x07"));
 }
 
 #[test]
