@@ -43,7 +43,7 @@ keys() { "${T[@]}" send-keys -t s "$@"; sleep 0.3; }
 wait_for 5 "the shell prompt" "'smoke-prompt\$' in s"
 
 keys "$BIN demo" Enter
-wait_for 10 "the host list" "'Hosts (41)' in s"
+wait_for 10 "the host list" "'Hosts (42)' in s"
 wait_for 30 "every host to finish (no queued/connecting left)" \
   "'queued' not in s and 'connecting' not in s and s.count('lab.test') >= 20"
 
@@ -51,7 +51,7 @@ wait_for 30 "every host to finish (no queued/connecting left)" \
 keys /
 "${T[@]}" send-keys -t s -l "expired.lab.test"
 keys Enter
-wait_for 5 "the filter to leave one host" "'Hosts (1/41)' in s and 'expired.lab.test' in s"
+wait_for 5 "the filter to leave one host" "'Hosts (1/42)' in s and 'expired.lab.test' in s"
 
 # Tab into the chain tree and open the leaf.
 keys Tab

@@ -1105,6 +1105,13 @@ async fn csv_rows_round_trip_through_a_csv_parser() {
     args.push(s(&hostile));
     args.push(s("--resolve"));
     args.push(format!("{hostile}:127.0.0.1"));
+    // Both runs judged at one instant, so days_left cannot differ between
+    // them by a second crossing a day boundary.
+    let at = (time::OffsetDateTime::now_utc() + time::Duration::hours(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    args.push(s("--at"));
+    args.push(at);
     let mut csv_args = args.clone();
     csv_args.extend([s("--format"), s("csv")]);
     let csv_run = run(csv_args).await;

@@ -20,6 +20,12 @@ use Severity::{Critical as C, Info as I, Warning as W};
 #[allow(clippy::type_complexity)]
 const EXPECT: &[(&str, Status, &[(&str, Severity, Option<usize>)])] = &[
     ("good", Status::Ok, &[]),
+    // Path building: the cross-certificate sent first is skipped, and named.
+    (
+        "cross-signed",
+        Status::Warning,
+        &[("chain-order", W, Some(1))],
+    ),
     ("slow", Status::Ok, &[]),
     ("ip-ok", Status::Ok, &[]),
     // The lab root alone, as a private PKI: CT does not apply, nothing to

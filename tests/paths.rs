@@ -516,6 +516,20 @@ fn lifetime_by_issuance_date() {
                 "{}",
                 f.detail
             );
+            // The fix issues for the limit in force when judged.
+            let max = if now >= day("2029-03-15") {
+                47
+            } else if now >= day("2027-03-15") {
+                100
+            } else {
+                200
+            };
+            let cmd = f
+                .fix
+                .iter()
+                .find_map(|s| s.command.clone())
+                .unwrap_or_default();
+            assert!(cmd.contains(&format!("-days {} ", max - 1)), "{cmd}");
         }
     }
 }

@@ -599,10 +599,16 @@ pub fn steps(code: Code, ctx: &FixContext, facts: &Facts) -> Vec<FixStep> {
             ),
             FixStep::note("Get the certificate from a CA whose constraints permit this name, or have the CA's constraints extended"),
         ],
-        LongValidity => vec![
-            FixStep::note("Reissue with a lifetime of at most 398 days (public CAs issue at most that; Apple refuses more than 825 days)"),
-            FixStep::cmd("For a private CA signing with OpenSSL", "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -days 397 -copy_extensions copy -out server.pem"),
-        ],
+        LongValidity => {
+            let max = facts.max_days.unwrap_or(398);
+            vec![
+                FixStep::note(format!("Reissue with a lifetime of at most {max} days, the CA/Browser Forum limit for certificates issued now (public CAs issue at most that; Apple refuses more than 825 days)")),
+                FixStep::cmd(
+                    "For a private CA signing with OpenSSL",
+                    format!("openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -days {} -copy_extensions copy -out server.pem", (max - 1).max(1)),
+                ),
+            ]
+        }
         NoSct => vec![
             FixStep::cmd(
                 if ctx.file.is_some() {
@@ -717,6 +723,9 @@ pub struct Facts {
     pub renew_before: Option<String>,
     /// not-yet-valid only at `judged_at`: when checked it is valid.
     pub starts_after_judged: bool,
+    /// long-validity: the most days a certificate issued now may be valid
+    /// (the CA/B Forum limit in force at the instant judged).
+    pub max_days: Option<i64>,
 }
 
 #[cfg(test)]

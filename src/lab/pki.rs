@@ -102,7 +102,7 @@ pub(crate) struct Route {
 /// Number of scenarios [`build`] returns: the lab needs it to place the
 /// HTTP server's port (after the scenario ports) before generating the
 /// certificates that name it.
-pub(crate) const SCENARIO_COUNT: usize = 41;
+pub(crate) const SCENARIO_COUNT: usize = 42;
 
 /// Where the lab's certificates point their AIA, CRL and OCSP URLs.
 #[derive(Clone, Copy, Debug)]
@@ -600,6 +600,25 @@ pub(crate) fn build(urls: &Urls) -> Result<Pki> {
         dns,
         "chain [leaf, intermediate, root]: the root is sent needlessly",
         tls(vec![leaf, int_der.clone(), root_der.clone()], key),
+    );
+
+    // 16b. cross-signed: a cross-certificate of the intermediate (its name
+    // and key, issued by a root no store holds) sent before the real one.
+    // A client that builds paths takes the real one; one that follows the
+    // order sent takes the cross-certificate and fails.
+    let cross = {
+        let mut cp = cx.ca_params(INTERMEDIATE_CN, Some(0), -365, 1825)?;
+        cp.name_constraints = None;
+        let k = KeyPair::from_pem(&int.key().serialize_pem())?;
+        CertifiedIssuer::signed_by(cp, k, &rogue_root)?
+    };
+    let p = cx.leaf("cross-signed.lab.test", &["cross-signed.lab.test"])?;
+    let (leaf, key) = issue(&p, &int)?;
+    add(
+        "cross-signed",
+        dns,
+        "chain [leaf, cross-certificate of the intermediate, intermediate]: the path clients build skips the cross-certificate",
+        tls(vec![leaf, cross.der().clone(), int_der.clone()], key),
     );
 
     // 17. weak-signature

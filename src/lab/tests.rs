@@ -391,6 +391,7 @@ const ALL_IDS: &[&str] = &[
     "incomplete-chain",
     "chain-order",
     "root-sent",
+    "cross-signed",
     "weak-signature",
     "weak-key",
     "invalid-purpose",

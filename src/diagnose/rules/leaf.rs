@@ -269,7 +269,10 @@ fn lifetime_finding(ctx: &Ctx, out: &mut Vec<Finding>) {
                     rfc3339(leaf.not_before),
                     rfc3339(leaf.not_after),
                 ),
-                &Facts::default(),
+                &Facts {
+            max_days: lifetime_rule_at(ctx.now).map(|(_, m, _)| m),
+            ..Facts::default()
+        },
             ));
         }
         return;
@@ -302,6 +305,9 @@ fn lifetime_finding(ctx: &Ctx, out: &mut Vec<Finding>) {
             rfc3339(leaf.not_before),
             rfc3339(leaf.not_after),
         ),
-        &Facts::default(),
+        &Facts {
+            max_days: lifetime_rule_at(ctx.now).map(|(_, m, _)| m),
+            ..Facts::default()
+        },
     ));
 }
