@@ -142,9 +142,14 @@ pub fn meaning(e: &webpki::Error) -> Meaning {
             None,
             "a certificate on the path is signed with an algorithm (or key) webpki does not accept",
         ),
+        E::MaximumNameConstraintComparisonsExceeded => m(
+            &[Code::NameConstraints],
+            Code::NameConstraints,
+            None,
+            "checking the leaf's names against the name constraints on the path takes more comparisons than webpki makes (its guard against denial of service)",
+        ),
         E::MaximumSignatureChecksExceeded
         | E::MaximumPathBuildCallsExceeded
-        | E::MaximumNameConstraintComparisonsExceeded
         | E::MaximumPathDepthExceeded => m(
             &[],
             Code::VerificationFailed,
@@ -180,6 +185,39 @@ pub fn meaning(e: &webpki::Error) -> Meaning {
             "webpki refuses the chain for a reason it reports about revocation or encoding",
         ),
     }
+}
+
+/// The first certificate on the path webpki cannot read, and why in words:
+/// the certificate itself, or (for the leaf) the names it lists.
+fn malformed(ctx: &Ctx) -> Option<(usize, &'static str)> {
+    for &i in &ctx.walk.path {
+        let der = CertificateDer::from(ctx.certs.get(i)?.der.as_slice());
+        match webpki::EndEntityCert::try_from(&der) {
+            Err(_) => {
+                return Some((
+                    i,
+                    "one of its extensions (or its encoding) breaks the DER rules webpki reads certificates by",
+                ));
+            }
+            Ok(ee) if i == 0 && !ctx.opts.skip_name => {
+                if let Ok(name) = ServerName::try_from(ctx.name.as_str())
+                    && let Err(
+                        webpki::Error::BadDer
+                        | webpki::Error::TrailingData(_)
+                        | webpki::Error::MalformedExtensions
+                        | webpki::Error::ExtensionValueInvalid,
+                    ) = ee.verify_is_valid_for_subject_name(&name)
+                {
+                    return Some((
+                        0,
+                        "its subjectAltName is malformed, so webpki cannot read the names it lists",
+                    ));
+                }
+            }
+            Ok(_) => {}
+        }
+    }
+    None
 }
 
 /// Cross-check with webpki: if it refuses the chain (with the name check)
@@ -227,29 +265,46 @@ pub fn webpki_cross_check(ctx: &Ctx, path: Result<(), webpki::Error>, out: &mut 
         ));
         return;
     }
-    let m = meaning(&e);
+    let mut m = meaning(&e);
+    if matches!(m.code, Code::VerificationFailed) && m.explained_by == [Code::VerificationFailed] {
+        // An encoding error: find the certificate webpki cannot read.
+        if let Some((i, words)) = malformed(ctx) {
+            m.cert = Some(i);
+            m.words = words;
+        }
+    }
     if out
         .iter()
         .any(|f| f.severity == Severity::Critical && m.explained_by.contains(&f.code))
     {
         return;
     }
-    let (title, detail) = if m.code == Code::VerificationFailed {
-        (
+    let (title, detail) = match (m.code, m.cert) {
+        (_, Some(i)) => (
+            format!(
+                "{} cannot be read by path validation",
+                crate::diagnose::rules::capital(&ctx.label(i))
+            ),
+            format!(
+                "Path validation (webpki, as in rustls-based clients) refuses this chain: in {}, {}. Have it reissued correctly encoded.",
+                ctx.label(i),
+                m.words
+            ),
+        ),
+        (Code::VerificationFailed, None) => (
             "The chain does not verify".to_string(),
             format!(
                 "Path validation (webpki, as in rustls-based clients) refuses this chain: {}. certscope's own checks found nothing that explains it, so it cannot name the certificate at fault.",
                 m.words
             ),
-        )
-    } else {
-        (
+        ),
+        (_, None) => (
             "Path validation refuses the chain".to_string(),
             format!(
                 "Path validation (webpki, as in rustls-based clients) refuses this chain: {}. certscope's own checks did not find which certificate.",
                 m.words
             ),
-        )
+        ),
     };
     out.push(ctx.finding(
         m.code,
