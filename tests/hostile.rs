@@ -578,3 +578,141 @@ fn certificates_over_64_kib_are_read_as_openssl_reads_them() {
     assert_eq!(f["cert"], 0);
     assert!(f["detail"].as_str().unwrap().contains("64 KiB"), "{f}");
 }
+
+/// The server sends a certificate with the intermediate's name but another
+/// key; the right intermediate is only at the leaf's AIA URL. certscope
+/// fetches it as browsers do, builds the path through it, and says both
+/// what is missing and what the wrong certificate is.
+#[test]
+fn the_right_issuer_only_by_aia_with_a_wrong_one_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let www = dir.path().join("www");
+    std::fs::create_dir(&www).unwrap();
+    let http = Daemon::start(
+        dir.path(),
+        "http",
+        "python3",
+        &[
+            "-u",
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            "www",
+            "0",
+        ],
+        python_port,
+    );
+    let pki = certscope::testkit::TestPki::new();
+    let url = format!("http://127.0.0.1:{}/int.der", http.port);
+    std::fs::write(www.join("int.der"), pki.int.der()).unwrap();
+    let mut ad = tlv(0x06, &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02]);
+    ad.extend(tlv(0x86, url.as_bytes()));
+    let aia = tlv(0x30, &tlv(0x30, &ad));
+    let mut p = rcgen::CertificateParams::new(vec!["wrong-int.test".to_string()]).unwrap();
+    p.distinguished_name
+        .push(rcgen::DnType::CommonName, "wrong-int.test");
+    p.custom_extensions = vec![rcgen::CustomExtension::from_oid_content(
+        &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+        aia,
+    )];
+    let now = time::OffsetDateTime::now_utc();
+    p.not_before = now - time::Duration::days(1);
+    p.not_after = now + time::Duration::days(60);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let leaf = p.signed_by(&key, &pki.int).unwrap();
+    // "Test Intermediate" again, with a key of its own.
+    let t = now.unix_timestamp();
+    let wrong = rcgen::CertifiedIssuer::self_signed(
+        certscope::testkit::ca_params("Test Intermediate", t - 86_400, t + 86_400 * 365),
+        rcgen::KeyPair::generate().unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("leaf.pem"), leaf.pem()).unwrap();
+    std::fs::write(dir.path().join("leaf.key"), key.serialize_pem()).unwrap();
+    std::fs::write(dir.path().join("wrong.pem"), wrong.pem()).unwrap();
+    std::fs::write(
+        dir.path().join("root.pem"),
+        pem::encode(&pem::Pem::new("CERTIFICATE", pki.root_der.clone())),
+    )
+    .unwrap();
+    let server = s_server(
+        dir.path(),
+        "wrong-int",
+        &[
+            "-cert",
+            "leaf.pem",
+            "-key",
+            "leaf.key",
+            "-cert_chain",
+            "wrong.pem",
+        ],
+    );
+    let target = format!("wrong-int.test:{}", server.port);
+    let rule = format!("{target}:127.0.0.1");
+    let root = dir.path().join("root.pem").display().to_string();
+    let (_, out, err) = check(&[
+        "check",
+        "--json",
+        "--timeout",
+        "10",
+        "--no-revocation",
+        "--trust-store",
+        "none",
+        "--ca-file",
+        &root,
+        "--resolve",
+        &rule,
+        &target,
+    ]);
+    let mut got = findings(&out);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("chain-order".to_string(), "warning".to_string()),
+            ("incomplete-chain".to_string(), "critical".to_string())
+        ],
+        "{out}\n{err}"
+    );
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let r = &doc["results"][0];
+    let chain = r["chain"].as_array().unwrap();
+    let sources: Vec<&str> = chain
+        .iter()
+        .map(|c| c["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["server", "server", "aia", "store"]);
+    let on_path: Vec<bool> = chain
+        .iter()
+        .map(|c| c["on_path"].as_bool().unwrap())
+        .collect();
+    assert_eq!(on_path, [true, false, true, true]);
+    let order = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "chain-order")
+        .unwrap();
+    assert!(
+        order["detail"]
+            .as_str()
+            .unwrap()
+            .contains("another issuance"),
+        "{order}"
+    );
+    let inc = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "incomplete-chain")
+        .unwrap();
+    assert!(
+        inc["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the chain verifies"),
+        "{inc}"
+    );
+}

@@ -267,9 +267,9 @@ pub async fn enrich_chain(
             let PathEnd::IssuerMissing { top } = walk.end else {
                 break;
             };
-            if walk.bad_signature.is_some() {
-                break;
-            }
+            // A sent certificate with the issuer's name but another key
+            // (bad_signature) does not stop the fetch: the right issuer may
+            // be at the AIA URL, as browsers that fetch it find.
             let Some(c) = chain.certs.get(top) else { break };
             let Some(url) = http_url(&c.aia_ca_issuers).cloned() else {
                 break;

@@ -198,8 +198,11 @@ fn finish(
         .iter()
         .copied()
         .filter(|&u| {
-            path.iter()
-                .any(|&p| certs[u].could_issue(&certs[p]) && p != u)
+            path.iter().any(|&p| {
+                p != u
+                    && certs[u].could_issue(&certs[p])
+                    && certs[p].signature_verified_by(&certs[u].spki_der)
+            })
         })
         .collect();
     let mut order: Vec<usize> = path.iter().copied().filter(|i| *i < presented).collect();

@@ -40,14 +40,7 @@ pub fn leaf_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     if let Some(eku) = &leaf.ext_key_usage
         && !eku.server_auth
     {
-        let mut listed: Vec<String> = Vec::new();
-        if eku.client_auth {
-            listed.push("clientAuth".into());
-        }
-        if eku.any {
-            listed.push("anyExtendedKeyUsage".into());
-        }
-        listed.extend(eku.others.iter().cloned());
+        let listed = eku.other_purposes();
         out.push(ctx.finding(
             Code::InvalidPurpose,
             Severity::Critical,

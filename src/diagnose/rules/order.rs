@@ -54,6 +54,15 @@ pub fn sent_order(ctx: &Ctx) -> SentOrder {
                 "certificate #{u} ('{}') is another issuer of a certificate on the path (a cross-certificate or an older copy), sent before the one clients use: clients that take the certificates in the order sent pick it and fail, so send it after the path or not at all",
                 ctx.certs[u].display_name()
             ));
+        } else if let Some(&p) = w
+            .path
+            .iter()
+            .find(|&&p| ctx.certs[u].could_issue(&ctx.certs[p]))
+        {
+            problems.push(format!(
+                "certificate #{u} ('{}') has the name of the issuer of #{p} but not its key (a certificate from another issuance), so it issued nothing sent",
+                ctx.certs[u].display_name()
+            ));
         } else {
             problems.push(format!(
                 "certificate #{u} ('{}') belongs to no path from the leaf",

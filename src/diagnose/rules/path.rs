@@ -91,15 +91,11 @@ pub fn path_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                 &facts,
             )),
             DefectKind::IssuerPurpose => {
-                let eku = c.ext_key_usage.clone().unwrap_or_default();
-                let mut listed: Vec<String> = Vec::new();
-                if eku.client_auth {
-                    listed.push("clientAuth".into());
-                }
-                if eku.any {
-                    listed.push("anyExtendedKeyUsage".into());
-                }
-                listed.extend(eku.others.iter().cloned());
+                let listed = c
+                    .ext_key_usage
+                    .as_ref()
+                    .map(|e| e.other_purposes())
+                    .unwrap_or_default();
                 out.push(ctx.finding(
                     Code::InvalidPurpose,
                     Severity::Critical,

@@ -89,6 +89,21 @@ pub struct Eku {
     pub others: Vec<String>,
 }
 
+impl Eku {
+    /// The purposes listed other than serverAuth, by name.
+    pub fn other_purposes(&self) -> Vec<String> {
+        let mut listed: Vec<String> = Vec::new();
+        if self.client_auth {
+            listed.push("clientAuth".into());
+        }
+        if self.any {
+            listed.push("anyExtendedKeyUsage".into());
+        }
+        listed.extend(self.others.iter().cloned());
+        listed
+    }
+}
+
 /// nameConstraints, each entry formatted like a SAN ("DNS:allowed.test",
 /// "IP:10.0.0.0/8").
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
