@@ -73,7 +73,7 @@ pub fn path_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                 at,
                 format!("'{}' may not sign certificates (no keyCertSign)", c.display_name()),
                 format!(
-                    "{who} signed {}, but its keyUsage ({}) does not include keyCertSign, so it may not issue certificates. Browsers refuse the chain; OpenSSL and webpki do not check this.",
+                    "{who} signed {}, but its keyUsage ({}) does not include keyCertSign, so it may not issue certificates. OpenSSL and browsers refuse the chain; webpki (rustls) does not check this.",
                     child_of(i),
                     c.key_usage.as_deref().unwrap_or_default().join(", ")
                 ),
