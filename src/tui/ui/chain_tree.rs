@@ -71,12 +71,23 @@ fn source_label(s: Source) -> &'static str {
     }
 }
 
-/// The tree's branch drawing for row `i`.
-fn branch(i: usize) -> String {
+/// The tree's branch drawing for row `i`: indented by its place on the
+/// path a client builds; a certificate on no path hangs apart (`· `), so a
+/// cross-certificate sent before the intermediate is not drawn as its
+/// issuer.
+fn branch(r: &Report, i: usize) -> String {
     if i == 0 {
-        String::new()
+        return String::new();
+    }
+    let depth = if r.path.is_empty() {
+        Some(i)
     } else {
-        format!("{}└─ ", "  ".repeat((i - 1).min(4)))
+        r.path.iter().position(|&p| p == i)
+    };
+    match depth {
+        Some(0) => String::new(),
+        Some(k) => format!("{}└─ ", "  ".repeat((k - 1).min(4))),
+        None => "·  ".to_string(),
     }
 }
 
@@ -134,7 +145,7 @@ fn tree_lines(
         .chain
         .iter()
         .enumerate()
-        .map(|(i, e)| format!("{}{}", branch(i), safe(&e.info.display_name())))
+        .map(|(i, e)| format!("{}{}", branch(r, i), safe(&e.info.display_name())))
         .collect();
     let longest = names
         .iter()

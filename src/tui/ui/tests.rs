@@ -1646,3 +1646,40 @@ fn a_multi_address_target_shows_each_address_and_what_differs() {
     let first = row_with(&buf, "127.0.0.1  ");
     assert!(first.contains("until") && first.contains('✓'), "{first}");
 }
+
+/// The tree nests by the path a client builds: a cross-certificate of the
+/// intermediate sent before it hangs apart, not as the leaf's issuer.
+#[test]
+fn the_tree_nests_by_the_path_built_not_the_order_sent() {
+    let pki = pki();
+    let chain = leaf(&pki, "cross.test", None, T0 - DAY, T0 + 60 * DAY);
+    // The intermediate's name and key, issued by a root nobody trusts.
+    let other = rcgen::CertifiedIssuer::self_signed(
+        crate::testkit::ca_params("Other Root", T0 - 100 * DAY, T0 + 900 * DAY),
+        rcgen::KeyPair::generate().expect("key"),
+    )
+    .expect("root");
+    let key = rcgen::KeyPair::from_pem(&pki.int.key().serialize_pem()).expect("key");
+    let cross = rcgen::CertifiedIssuer::signed_by(
+        crate::testkit::ca_params("Test Intermediate", T0 - 100 * DAY, T0 + 900 * DAY),
+        key,
+        &other,
+    )
+    .expect("cross");
+    let sent = vec![chain[0].clone(), cross.der().to_vec(), chain[1].clone()];
+    let r = judge(&pki, &observe("cross.test", sent, None));
+    assert_eq!(r.path, vec![0, 2, 3]);
+    let mut m = model_with(vec![("cross.test", HostState::Done(Box::new(r)))]);
+    m.focus = Focus::Tree;
+    let buf = draw(&m, 160, 45);
+    let extra = row_with(&buf, "·  Test Intermediate");
+    assert!(extra.contains("server, unused"), "{extra}");
+    let issuer = row_with(&buf, "└─ Test Intermediate");
+    assert!(!issuer.contains("unused"), "{issuer}");
+    // The pane's border, the two-column mark, then the branch.
+    assert!(
+        issuer.contains("┃  └─ Test Intermediate"),
+        "one level below the leaf: {issuer}"
+    );
+    assert_has(&buf, "┃    └─ Test Root");
+}
