@@ -34,7 +34,19 @@ fn judge(pki: &Pki, chain: Vec<Vec<u8>>, name: &str, now: i64, opts: &DiagnoseOp
     } else {
         format!("{name}:443")
     };
-    diagnose(&observation(&target, chain, now), &pki.trust(), now, opts)
+    let r = diagnose(&observation(&target, chain, now), &pki.trust(), now, opts);
+    // No Rust debug formatting in any message of the rule tables.
+    for f in &r.findings {
+        for text in [&f.title, &f.detail] {
+            assert_eq!(
+                certscope::testkit::debug_text(text),
+                None,
+                "{}: {text}",
+                f.code
+            );
+        }
+    }
+    r
 }
 
 fn codes(r: &Report) -> Vec<(String, Severity)> {
