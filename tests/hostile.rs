@@ -189,13 +189,12 @@ fn python_port(line: &str) -> Option<u16> {
     rest.split_whitespace().next()?.parse().ok()
 }
 
-#[test]
-fn an_aia_bundle_of_1500_certificates_is_read_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let www = dir.path().join("www");
+/// An HTTP server (Python's) for `dir/www`, on a free loopback port.
+fn http_www(dir: &Path) -> (Daemon, std::path::PathBuf) {
+    let www = dir.join("www");
     std::fs::create_dir(&www).unwrap();
     let http = Daemon::start(
-        dir.path(),
+        dir,
         "http",
         "python3",
         &[
@@ -210,16 +209,18 @@ fn an_aia_bundle_of_1500_certificates_is_read_whole() {
         ],
         python_port,
     );
-    let pki = certscope::testkit::TestPki::new();
-    // The leaf names the bundle as its caIssuers, and the server sends the
-    // leaf alone.
-    let url = format!("http://127.0.0.1:{}/bundle.p7c", http.port);
+    (http, www)
+}
+
+/// A leaf for `name` issued by `pki`'s intermediate whose AIA caIssuers is
+/// `url`, valid for 60 days, written to `dir/leaf.pem` and `dir/leaf.key`
+/// beside the root (`dir/root.pem`).
+fn aia_leaf_files(dir: &Path, pki: &certscope::testkit::TestPki, name: &str, url: &str) {
     let mut ad = tlv(0x06, &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02]);
     ad.extend(tlv(0x86, url.as_bytes()));
     let aia = tlv(0x30, &tlv(0x30, &ad));
-    let mut p = rcgen::CertificateParams::new(vec!["bundle.test".to_string()]).unwrap();
-    p.distinguished_name
-        .push(rcgen::DnType::CommonName, "bundle.test");
+    let mut p = rcgen::CertificateParams::new(vec![name.to_string()]).unwrap();
+    p.distinguished_name.push(rcgen::DnType::CommonName, name);
     p.custom_extensions = vec![rcgen::CustomExtension::from_oid_content(
         &[1, 3, 6, 1, 5, 5, 7, 1, 1],
         aia,
@@ -229,13 +230,45 @@ fn an_aia_bundle_of_1500_certificates_is_read_whole() {
     p.not_after = now + time::Duration::days(60);
     let key = rcgen::KeyPair::generate().unwrap();
     let leaf = p.signed_by(&key, &pki.int).unwrap();
-    std::fs::write(dir.path().join("leaf.pem"), leaf.pem()).unwrap();
-    std::fs::write(dir.path().join("leaf.key"), key.serialize_pem()).unwrap();
+    std::fs::write(dir.join("leaf.pem"), leaf.pem()).unwrap();
+    std::fs::write(dir.join("leaf.key"), key.serialize_pem()).unwrap();
     std::fs::write(
-        dir.path().join("root.pem"),
+        dir.join("root.pem"),
         pem::encode(&pem::Pem::new("CERTIFICATE", pki.root_der.clone())),
     )
     .unwrap();
+}
+
+/// `check --json` of `target` served on loopback, trusting only `dir/root.pem`.
+fn check_served(dir: &Path, target: &str) -> (String, String) {
+    let rule = format!("{target}:127.0.0.1");
+    let root = dir.join("root.pem").display().to_string();
+    let (_, out, err) = check(&[
+        "check",
+        "--json",
+        "--timeout",
+        "10",
+        "--no-revocation",
+        "--trust-store",
+        "none",
+        "--ca-file",
+        &root,
+        "--resolve",
+        &rule,
+        target,
+    ]);
+    (out, err)
+}
+
+#[test]
+fn an_aia_bundle_of_1500_certificates_is_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (http, www) = http_www(dir.path());
+    let pki = certscope::testkit::TestPki::new();
+    // The leaf names the bundle as its caIssuers, and the server sends the
+    // leaf alone.
+    let url = format!("http://127.0.0.1:{}/bundle.p7c", http.port);
+    aia_leaf_files(dir.path(), &pki, "bundle.test", &url);
     // 1,499 unrelated certificates, then the intermediate, as one PKCS#7.
     let filler_key = rcgen::KeyPair::generate().unwrap();
     let mut certs: Vec<Vec<u8>> = (0..1_499)
@@ -307,22 +340,7 @@ fn an_aia_bundle_of_1500_certificates_is_read_whole() {
         &["-cert", "leaf.pem", "-key", "leaf.key"],
     );
     let target = format!("bundle.test:{}", server.port);
-    let rule = format!("{target}:127.0.0.1");
-    let root = dir.path().join("root.pem").display().to_string();
-    let (_, out, err) = check(&[
-        "check",
-        "--json",
-        "--timeout",
-        "10",
-        "--no-revocation",
-        "--trust-store",
-        "none",
-        "--ca-file",
-        &root,
-        "--resolve",
-        &rule,
-        &target,
-    ]);
+    let (out, err) = check_served(dir.path(), &target);
     // The intermediate, 1,500th in the bundle, was found: the chain is
     // only incomplete as sent, and nothing says the fetch failed.
     assert_eq!(
@@ -586,57 +604,19 @@ fn certificates_over_64_kib_are_read_as_openssl_reads_them() {
 #[test]
 fn the_right_issuer_only_by_aia_with_a_wrong_one_sent() {
     let dir = tempfile::tempdir().unwrap();
-    let www = dir.path().join("www");
-    std::fs::create_dir(&www).unwrap();
-    let http = Daemon::start(
-        dir.path(),
-        "http",
-        "python3",
-        &[
-            "-u",
-            "-m",
-            "http.server",
-            "--bind",
-            "127.0.0.1",
-            "--directory",
-            "www",
-            "0",
-        ],
-        python_port,
-    );
+    let (http, www) = http_www(dir.path());
     let pki = certscope::testkit::TestPki::new();
     let url = format!("http://127.0.0.1:{}/int.der", http.port);
     std::fs::write(www.join("int.der"), pki.int.der()).unwrap();
-    let mut ad = tlv(0x06, &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02]);
-    ad.extend(tlv(0x86, url.as_bytes()));
-    let aia = tlv(0x30, &tlv(0x30, &ad));
-    let mut p = rcgen::CertificateParams::new(vec!["wrong-int.test".to_string()]).unwrap();
-    p.distinguished_name
-        .push(rcgen::DnType::CommonName, "wrong-int.test");
-    p.custom_extensions = vec![rcgen::CustomExtension::from_oid_content(
-        &[1, 3, 6, 1, 5, 5, 7, 1, 1],
-        aia,
-    )];
-    let now = time::OffsetDateTime::now_utc();
-    p.not_before = now - time::Duration::days(1);
-    p.not_after = now + time::Duration::days(60);
-    let key = rcgen::KeyPair::generate().unwrap();
-    let leaf = p.signed_by(&key, &pki.int).unwrap();
+    aia_leaf_files(dir.path(), &pki, "wrong-int.test", &url);
     // "Test Intermediate" again, with a key of its own.
-    let t = now.unix_timestamp();
+    let t = time::OffsetDateTime::now_utc().unix_timestamp();
     let wrong = rcgen::CertifiedIssuer::self_signed(
         certscope::testkit::ca_params("Test Intermediate", t - 86_400, t + 86_400 * 365),
         rcgen::KeyPair::generate().unwrap(),
     )
     .unwrap();
-    std::fs::write(dir.path().join("leaf.pem"), leaf.pem()).unwrap();
-    std::fs::write(dir.path().join("leaf.key"), key.serialize_pem()).unwrap();
     std::fs::write(dir.path().join("wrong.pem"), wrong.pem()).unwrap();
-    std::fs::write(
-        dir.path().join("root.pem"),
-        pem::encode(&pem::Pem::new("CERTIFICATE", pki.root_der.clone())),
-    )
-    .unwrap();
     let server = s_server(
         dir.path(),
         "wrong-int",
@@ -650,22 +630,7 @@ fn the_right_issuer_only_by_aia_with_a_wrong_one_sent() {
         ],
     );
     let target = format!("wrong-int.test:{}", server.port);
-    let rule = format!("{target}:127.0.0.1");
-    let root = dir.path().join("root.pem").display().to_string();
-    let (_, out, err) = check(&[
-        "check",
-        "--json",
-        "--timeout",
-        "10",
-        "--no-revocation",
-        "--trust-store",
-        "none",
-        "--ca-file",
-        &root,
-        "--resolve",
-        &rule,
-        &target,
-    ]);
+    let (out, err) = check_served(dir.path(), &target);
     let mut got = findings(&out);
     got.sort();
     assert_eq!(
