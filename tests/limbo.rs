@@ -24,11 +24,39 @@ use serde_json::Value;
 /// The instant limbo-short's README asks for when a case has no time.
 const SHORT_NOW: &str = "2026-11-30T10:21:00Z";
 
+/// Where the vectors are: `CERTSCOPE_LIMBO_DIR`, else `../shared/limbo`
+/// beside the checkout, else beside the repository it was cloned from (a
+/// clean clone elsewhere, as CI makes, still finds the project's copy).
 fn limbo_dir() -> PathBuf {
-    match std::env::var_os("CERTSCOPE_LIMBO_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/limbo"),
+    if let Some(d) = std::env::var_os("CERTSCOPE_LIMBO_DIR") {
+        return PathBuf::from(d);
     }
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut tried = vec![here.join("../shared/limbo")];
+    let origin = std::process::Command::new("git")
+        .args([
+            "-C",
+            env!("CARGO_MANIFEST_DIR"),
+            "remote",
+            "get-url",
+            "origin",
+        ])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    if let Some(o) = origin.filter(|o| std::path::Path::new(o).is_dir()) {
+        tried.push(PathBuf::from(o).join("../shared/limbo"));
+    }
+    tried
+        .iter()
+        .find(|d| d.join("limbo.json.gz").is_file())
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "x509-limbo's vectors are needed for this test; looked in {tried:?} (set CERTSCOPE_LIMBO_DIR)"
+            )
+        })
 }
 
 fn load(file: &str) -> Vec<Value> {
