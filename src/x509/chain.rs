@@ -65,8 +65,6 @@ pub struct ChainWalk {
     /// A presented certificate carries the issuer's name but its key does not
     /// verify the child's signature: `(child, claimed_parent)`.
     pub bad_signature: Option<(usize, usize)>,
-    /// webpki validated this path (at the instant of the walk).
-    pub valid: bool,
     /// The faults of this path (none when `valid`, except what webpki does
     /// not check).
     pub defects: Vec<Defect>,
@@ -121,12 +119,13 @@ pub fn walk(certs: &[Arc<CertInfo>], presented: usize, trust: &TrustStore, now: 
         presented,
         trust,
         duplicates,
-        path,
-        end,
-        bad_signature,
-        false,
-        defects,
-        considered,
+        Built {
+            path,
+            end,
+            bad_signature,
+            defects,
+            considered,
+        },
     )
 }
 
@@ -145,9 +144,19 @@ fn walk_valid(
         anchor,
         sent_as: None,
     };
-    let d = defects(certs, &path, now, anchor_cert(trust, &end).as_deref());
+    let defects = defects(certs, &path, now, anchor_cert(trust, &end).as_deref());
     finish(
-        certs, presented, trust, duplicates, path, end, None, true, d, 0,
+        certs,
+        presented,
+        trust,
+        duplicates,
+        Built {
+            path,
+            end,
+            bad_signature: None,
+            defects,
+            considered: 0,
+        },
     )
 }
 
@@ -165,19 +174,31 @@ fn duplicates(certs: &[Arc<CertInfo>]) -> Vec<usize> {
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The path chosen, before the certificates around it are sorted out.
+struct Built {
+    path: Vec<usize>,
+    end: PathEnd,
+    bad_signature: Option<(usize, usize)>,
+    defects: Vec<Defect>,
+    considered: usize,
+}
+
+/// The walk around a chosen path: the sent anchor, extras, alternates,
+/// duplicates and order.
 fn finish(
     certs: &[Arc<CertInfo>],
     presented: usize,
     trust: &TrustStore,
     duplicates: Vec<usize>,
-    path: Vec<usize>,
-    mut end: PathEnd,
-    bad_signature: Option<(usize, usize)>,
-    valid: bool,
-    defects: Vec<Defect>,
-    considered: usize,
+    built: Built,
 ) -> ChainWalk {
+    let Built {
+        path,
+        mut end,
+        bad_signature,
+        defects,
+        considered,
+    } = built;
     // A sent certificate that is the anchor itself (not merely one with
     // its name and key, such as a cross-certificate).
     if let PathEnd::Anchored { anchor, sent_as } = &mut end
@@ -222,7 +243,6 @@ fn finish(
         duplicates,
         out_of_order,
         bad_signature,
-        valid,
         defects,
         considered,
     }
